@@ -1,0 +1,143 @@
+// moeinfer bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]
+// Prefill: p tokens in one batch from an empty cache. Decode: n tokens one at a time from an empty
+// cache. Each is repeated r times; min / median / max are reported. The roofline line compares the
+// bytes a decode step reads (weights + average KV) times tokens/s with a read bandwidth measured
+// here with the same thread count. This is measurement, not a test.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "base/error.h"
+#include "base/json_writer.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "model/model_stats.h"
+#include "runtime/bandwidth.h"
+
+namespace moeinfer {
+
+namespace {
+
+struct Spread {
+  double min, median, max;
+};
+
+Spread spread(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  const double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  return {v.front(), med, v.back()};
+}
+
+uint64_t peak_rss_bytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+std::vector<int32_t> bench_tokens(int64_t n, int64_t n_vocab) {
+  std::vector<int32_t> t(n);
+  for (int64_t i = 0; i < n; ++i) t[i] = static_cast<int32_t>((i * 7919 + 1) % n_vocab);
+  return t;
+}
+
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  std::vector<OptSpec> specs = {
+      {"--model", "-m", "MODEL", "model file (.gguf)"},
+      {"--n-prompt", "-p", "N", "prompt tokens for the prefill test (default 512; 0 = skip)"},
+      {"--n-gen", "-n", "N", "tokens for the decode test (default 128; 0 = skip)"},
+      {"--repetitions", "-r", "R", "repeats of each test (default 3)"},
+      {"--json", "", "", "print one JSON object instead of the table"},
+  };
+  for (auto& o : model_run_options()) specs.push_back(o);
+  Args a("bench", "-m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]", specs, argc, argv, 2);
+  if (a.help()) {
+    std::fputs(a.help_text().c_str(), stdout);
+    return 0;
+  }
+  const int64_t n_prompt = a.integer("--n-prompt", 512, 0, 1 << 20);
+  const int64_t n_gen = a.integer("--n-gen", 128, 0, 1 << 20);
+  const int reps = static_cast<int>(a.integer("--repetitions", 3, 1, 1000));
+  Runtime rt = open_runtime(a, true);
+  const Model& m = *rt.model;
+  const int64_t nv = m.config().n_vocab;
+  SessionOptions so;
+  so.context = std::max<int64_t>({n_prompt, n_gen, 1});
+  if (so.context > m.config().context_length)
+    std::fprintf(stderr, "moeinfer: note: %lld tokens exceed the model's context length %lld\n",
+                 static_cast<long long>(so.context), static_cast<long long>(m.config().context_length));
+
+  std::vector<double> prefill, decode;
+  if (n_prompt > 0) {
+    so.max_batch = std::min<int64_t>(n_prompt, 512);
+    Session s(m, *rt.kernels, *rt.pool, so);
+    const std::vector<int32_t> toks = bench_tokens(n_prompt, nv);
+    for (int r = -1; r < reps; ++r) {  // r = -1: warm-up
+      s.reset();
+      double t0 = now_seconds();
+      s.eval(toks, false);
+      double dt = now_seconds() - t0;
+      if (r >= 0) prefill.push_back(n_prompt / dt);
+      std::fprintf(stderr, "\rmoeinfer: prefill %d/%d", r + 1, reps);
+    }
+    std::fprintf(stderr, "\n");
+  }
+  if (n_gen > 0) {
+    so.max_batch = 1;
+    Session s(m, *rt.kernels, *rt.pool, so);
+    const std::vector<int32_t> toks = bench_tokens(n_gen, nv);
+    for (int r = -1; r < reps; ++r) {
+      s.reset();
+      double t0 = now_seconds();
+      for (int64_t i = 0; i < n_gen; ++i) s.eval(&toks[i], 1, false);
+      double dt = now_seconds() - t0;
+      if (r >= 0) decode.push_back(n_gen / dt);
+      std::fprintf(stderr, "\rmoeinfer: decode %d/%d", r + 1, reps);
+    }
+    std::fprintf(stderr, "\n");
+  }
+  std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
+  const double bw = measure_read_bandwidth(*rt.pool, rt.kernels->isa());
+  const ModelStats st = compute_stats(m);
+  // Average KV bytes read per decode step: positions 0..n-1 are read at step n, so n/2 on average.
+  const uint64_t bytes_per_token = st.weight_bytes_per_token + st.kv_bytes_per_token * n_gen / 2;
+  const Spread p = prefill.empty() ? Spread{0, 0, 0} : spread(prefill);
+  const Spread d = decode.empty() ? Spread{0, 0, 0} : spread(decode);
+  const double decode_gbs = d.median * static_cast<double>(bytes_per_token) / 1e9;
+  const double roofline = bw > 0 ? 100.0 * decode_gbs / bw : 0.0;
+  const uint64_t rss = peak_rss_bytes();
+
+  if (a.flag("--json")) {
+    JsonWriter j;
+    j.begin_object().key("model").value(m.path()).key("n_prompt").value(n_prompt).key("n_gen").value(n_gen);
+    j.key("repetitions").value(int64_t{reps});
+    j.key("prefill_tok_s").value(p.median).key("prefill_tok_s_min").value(p.min).key("prefill_tok_s_max").value(p.max);
+    j.key("decode_tok_s").value(d.median).key("decode_tok_s_min").value(d.min).key("decode_tok_s_max").value(d.max);
+    j.key("decode_gb_s").value(decode_gbs).key("bandwidth_gb_s").value(bw);
+    j.key("bytes_per_token").value(bytes_per_token).key("roofline_pct").value(roofline);
+    j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
+    j.key("threads").value(int64_t{rt.pool->size()});
+    j.end_object();
+    write_json_output(a, j.str());
+    return 0;
+  }
+  std::printf("model      %s (%s, %.2f M params)\n", m.path().c_str(), m.config().arch.c_str(), st.n_params / 1e6);
+  std::printf("threads    %d, kernels %s\n", rt.pool->size(), isa_name(rt.kernels->isa()));
+  if (n_prompt > 0)
+    std::printf("prefill    pp%-6lld %10.1f tok/s  (min %.1f, max %.1f, %d runs)\n", static_cast<long long>(n_prompt),
+                p.median, p.min, p.max, reps);
+  if (n_gen > 0)
+    std::printf("decode     tg%-6lld %10.1f tok/s  (min %.1f, max %.1f, %d runs)\n", static_cast<long long>(n_gen),
+                d.median, d.min, d.max, reps);
+  std::printf("roofline   %.3f MB read per token x %.1f tok/s = %.2f GB/s; measured read bandwidth %.2f GB/s -> %.1f %%\n",
+              bytes_per_token / 1e6, d.median, decode_gbs, bw, roofline);
+  if (roofline > 100.0)
+    std::printf("           (above 100 %%: the weights fit in the CPU caches, so decode is not bound by DRAM)\n");
+  std::printf("memory     peak RSS %.1f MiB\n", rss / 1048576.0);
+  return 0;
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,93 @@
+#include "cli/common.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "base/error.h"
+
+namespace moeinfer {
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string default_model_path() {
+  const std::string rel = "models/stories260K.gguf";
+  std::vector<std::string> candidates;
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) {
+    buf[n] = '\0';
+    std::string dir(buf);
+    dir = dir.substr(0, dir.rfind('/'));
+    candidates.push_back(dir + "/" + rel);
+    candidates.push_back(dir + "/../" + rel);
+    candidates.push_back(dir + "/../share/moeinfer/" + rel);
+  }
+  candidates.push_back(std::string(MOEINFER_SOURCE_DIR) + "/" + rel);
+  for (const std::string& c : candidates) {
+    struct stat st {};
+    if (::stat(c.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return c;
+  }
+  throw Error(rel, "", "the shipped model was not found next to the executable or in the source tree; pass -m MODEL");
+}
+
+Runtime open_runtime(const Args& a, bool allow_default) {
+  Runtime rt;
+  std::string path = a.str("--model");
+  if (path.empty()) {
+    if (!allow_default) throw UsageError("--model", "expected -m MODEL (a .gguf file)");
+    path = default_model_path();
+  }
+  const Isa isa = resolve_isa(a.str("--isa"));
+  rt.kernels = std::make_unique<Kernels>(isa);
+  const int threads = static_cast<int>(a.integer("--threads", ThreadPool::default_threads(), 1, 1024));
+  double t0 = now_seconds();
+  rt.model = Model::load(path);
+  rt.load_seconds = now_seconds() - t0;
+  rt.pool = std::make_unique<ThreadPool>(threads);
+  return rt;
+}
+
+std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch) const {
+  SessionOptions o;
+  o.context = a.integer("--ctx", 0, 0, int64_t{1} << 24);
+  o.max_batch = max_batch;
+  return std::make_unique<Session>(*model, *kernels, *pool, o);
+}
+
+std::vector<int32_t> prompt_ids(const Args& a, const Model& m) {
+  const std::string which = a.one_of({"--tokens", "--text"});
+  if (which == "--tokens") return parse_token_list(a.str("--tokens"), "--tokens");
+  const Tokenizer* tok = m.tokenizer();
+  if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use --tokens");
+  std::vector<int32_t> ids = tok->encode(a.str("--text"), /*add_special=*/true, /*parse_special=*/true);
+  if (ids.empty()) throw UsageError("--text", "the text gives no tokens");
+  return ids;
+}
+
+void write_json_output(const Args& a, const std::string& json) {
+  const std::string out = a.str("--output");
+  if (out.empty()) {
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return;
+  }
+  FILE* f = std::fopen(out.c_str(), "wb");
+  if (!f) throw Error(out, "", "cannot create the output file");
+  bool ok = std::fwrite(json.data(), 1, json.size(), f) == json.size() && std::fputc('\n', f) != EOF;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) throw Error(out, "", "writing the output file failed");
+}
+
+void stream_out(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,43 @@
+// What the subcommands share: opening a model with the run options, writing JSON output.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "cli/args.h"
+#include "kernels/dispatch.h"
+#include "model/model.h"
+#include "runtime/session.h"
+
+namespace moeinfer {
+
+struct Runtime {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Kernels> kernels;
+  std::unique_ptr<ThreadPool> pool;
+  double load_seconds = 0.0;
+
+  std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256) const;
+};
+
+// The shipped model (models/stories260K.gguf), searched next to the executable, then in the
+// source tree it was built from. Throws Error when not found.
+std::string default_model_path();
+
+// Loads -m (or the shipped model when allow_default), selects kernels (--isa / MOEINFER_ISA) and
+// starts the thread pool (-t).
+Runtime open_runtime(const Args& a, bool allow_default);
+
+// The prompt ids from --tokens (fed exactly) or --text (tokenized, BOS as the tokenizer says).
+std::vector<int32_t> prompt_ids(const Args& a, const Model& m);
+
+// Writes json + "\n" to -o FILE, or to stdout. Throws Error when the file cannot be written.
+void write_json_output(const Args& a, const std::string& json);
+
+// Writes bytes to stdout immediately (streaming text); errors (a closed pipe) are ignored.
+void stream_out(const std::string& s);
+
+double now_seconds();
+
+}  // namespace moeinfer

@@ -1,0 +1,107 @@
+#include "kernels/ops.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "tensor/fp16.h"
+
+namespace moeinfer {
+
+namespace {
+
+inline float load_elem(const TensorView& t, int64_t i) {
+  switch (t.type) {
+    case DType::kF32: {
+      float v;
+      std::memcpy(&v, t.data + 4 * i, 4);
+      return v;
+    }
+    case DType::kF16: {
+      uint16_t h;
+      std::memcpy(&h, t.data + 2 * i, 2);
+      return f16_to_f32(h);
+    }
+    case DType::kBF16: {
+      uint16_t h;
+      std::memcpy(&h, t.data + 2 * i, 2);
+      return bf16_to_f32(h);
+    }
+    default:
+      return 0.0f;  // the loader admits only float types for vectors
+  }
+}
+
+}  // namespace
+
+void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float eps) {
+  double ss = 0.0;  // double accumulation, as ggml does
+  for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
+  const float scale = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * load_elem(w, i);
+}
+
+void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const float angle = static_cast<float>(pos) * inv_freq[i];
+    const float c = std::cos(angle), s = std::sin(angle);
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * c - b * s;
+    x[2 * i + 1] = a * s + b * c;
+  }
+}
+
+void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
+  const int64_t half = n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float angle = static_cast<float>(pos) * inv_freq[i];
+    const float c = std::cos(angle), s = std::sin(angle);
+    const float a = x[i], b = x[i + half];
+    x[i] = a * c - b * s;
+    x[i + half] = a * s + b * c;
+  }
+}
+
+void softmax(float* x, int64_t n) {
+  float m = x[0];
+  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - m);
+    sum += x[i];
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void swiglu(float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = a[i];
+    a[i] = v / (1.0f + std::exp(-v)) * b[i];
+  }
+}
+
+void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y) {
+  const MatmulFn fn = k.matmul(w.type);
+  MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, w.rows()};
+  const int64_t rows = w.rows();
+  // Small problems run on one thread: waking the pool costs more than it saves.
+  const int64_t work = rows * w.cols() * n_tok;
+  if (pool.size() == 1 || work < 32768) {
+    fn(a, 0, rows);
+    return;
+  }
+  pool.run([&](int t, int nt) {
+    int64_t r0, r1;
+    split_range(rows, t, nt, 16, &r0, &r1);
+    if (r0 < r1) fn(a, r0, r1);
+  });
+}
+
+void embedding_row(float* out, const TensorView& table, int64_t id) {
+  const int64_t dim = table.cols();
+  TensorView row = table;
+  row.data = table.data + static_cast<uint64_t>(id) * table.row_bytes();
+  for (int64_t i = 0; i < dim; ++i) out[i] = load_elem(row, i);
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,35 @@
+// Small element-wise and row-wise operations of a transformer forward pass (F32, scalar; they are
+// a small fraction of the time next to the matmuls). Every buffer is F32 and contiguous.
+#pragma once
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "kernels/dispatch.h"
+#include "tensor/tensor.h"
+
+namespace moeinfer {
+
+// out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i], i < n; w is an F32/F16/BF16 vector of length n.
+void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float eps);
+
+// RoPE on one head vector of `head_dim` floats; only the first `n_rot` dims rotate.
+// Interleaved pairing (GGUF llama, DeepSeek rope part): pair i is (x[2i], x[2i+1]).
+// NeoX pairing ("rotate_half", HF checkpoints): pair i is (x[i], x[i + n_rot/2]).
+// Pair i rotates by angle pos * inv_freq[i], i < n_rot/2.
+void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
+void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
+
+// In-place softmax over n values (max-subtracted, F32 sum).
+void softmax(float* x, int64_t n);
+
+// a[i] = silu(a[i]) * b[i], silu(v) = v / (1 + exp(-v)).
+void swiglu(float* a, const float* b, int64_t n);
+
+// Y = X · Wᵀ with the table's kernel for W's type, rows split over the pool's threads.
+// W ne = {cols, rows}; X is [n_tok][cols]; Y is [n_tok][rows] (ldy = rows).
+void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y);
+
+// Copies row `id` of an embedding table (F32/F16/BF16, ne = {dim, n_vocab}) into out[dim].
+void embedding_row(float* out, const TensorView& table, int64_t id);
+
+}  // namespace moeinfer

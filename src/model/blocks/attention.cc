@@ -1,0 +1,62 @@
+#include "model/blocks/attention.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/ops.h"
+
+namespace moeinfer {
+
+void attention_block(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
+                     KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
+  const int64_t hd = c.attn.head_dim, nh = c.attn.n_heads, nkv = c.attn.n_kv_heads;
+  const int64_t q_dim = nh * hd, kv_dim = nkv * hd, group = nh / nkv;
+  matmul(ctx.kernels, ctx.pool, lw.wq, s.xb.data(), n, s.q.data());
+  matmul(ctx.kernels, ctx.pool, lw.wk, s.xb.data(), n, s.k.data());
+  matmul(ctx.kernels, ctx.pool, lw.wv, s.xb.data(), n, s.v.data());
+
+  // RoPE on every q and k head, then append k/v to the cache at their positions.
+  auto rope = c.rope.pairing == RopePairing::kInterleaved ? rope_interleaved : rope_neox;
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t pos = pos0 + t;
+    for (int64_t h = 0; h < nh; ++h) rope(s.q.data() + t * q_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
+    for (int64_t h = 0; h < nkv; ++h) rope(s.k.data() + t * kv_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
+    std::memcpy(cache.k(layer, pos), s.k.data() + t * kv_dim, kv_dim * sizeof(float));
+    std::memcpy(cache.v(layer, pos), s.v.data() + t * kv_dim, kv_dim * sizeof(float));
+  }
+
+  // softmax(q·kᵀ / sqrt(hd)) · v for every (token, head), keys at positions [lo, pos].
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int64_t max_ctx = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
+  auto work = [&](int thread, int n_threads) {
+    float* sc = s.scores.data() + thread * max_ctx;
+    int64_t i0, i1;
+    split_range(n * nh, thread, n_threads, 1, &i0, &i1);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
+      const int64_t lo = c.attn.sliding_window > 0 && pos - c.attn.sliding_window + 1 > 0
+                             ? pos - c.attn.sliding_window + 1
+                             : 0;
+      const float* qh = s.q.data() + t * q_dim + h * hd;
+      for (int64_t p = lo; p <= pos; ++p) {
+        const float* kp = cache.k(layer, p) + kvh * hd;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kp[d];
+        sc[p - lo] = dot * scale;
+      }
+      softmax(sc, pos - lo + 1);
+      float* o = s.att.data() + t * q_dim + h * hd;
+      std::memset(o, 0, hd * sizeof(float));
+      for (int64_t p = lo; p <= pos; ++p) {
+        const float* vp = cache.v(layer, p) + kvh * hd;
+        const float a = sc[p - lo];
+        for (int64_t d = 0; d < hd; ++d) o[d] += a * vp[d];
+      }
+    }
+  };
+  if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
+  else ctx.pool.run(work);
+  matmul(ctx.kernels, ctx.pool, lw.wo, s.att.data(), n, s.out.data());
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,40 @@
+// Token sampling from a row of logits. Order of operations (llama.cpp's default chain):
+//   repetition penalty -> top-k -> top-p -> min-p -> temperature -> draw.
+// temperature <= 0 (or greedy) is argmax with the lowest id winning ties. The RNG is a seeded
+// 64-bit generator (splitmix64/xoshiro256**) defined here, so the same seed gives the same text
+// on every platform.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace moeinfer {
+
+struct SamplerOptions {
+  float temperature = 0.8f;
+  int top_k = 40;              // 0 = off
+  float top_p = 0.95f;         // 1 = off
+  float min_p = 0.05f;         // 0 = off
+  float repeat_penalty = 1.0f; // 1 = off; divides positive logits, multiplies negative ones
+  int repeat_last_n = 64;      // how many recent tokens the penalty looks at
+  uint64_t seed = 0;
+};
+
+// Argmax; the lowest index wins ties.
+int32_t argmax(const float* logits, int64_t n);
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerOptions& o);
+  // history: tokens so far (for the repetition penalty).
+  int32_t sample(const float* logits, int64_t n, const std::vector<int32_t>& history);
+  double uniform();  // [0, 1)
+
+ private:
+  uint64_t next();
+  SamplerOptions o_;
+  uint64_t s_[4];
+  std::vector<float> work_;
+  std::vector<int32_t> ids_;
+};
+
+}  // namespace moeinfer

@@ -1,0 +1,50 @@
+#include "runtime/session.h"
+
+#include <algorithm>
+
+#include "base/error.h"
+
+namespace moeinfer {
+
+namespace {
+int64_t context_of(const Model& m, const SessionOptions& o) {
+  return o.context > 0 ? o.context : m.config().context_length;
+}
+}  // namespace
+
+Session::Session(const Model& model, const Kernels& kernels, ThreadPool& pool, const SessionOptions& opts)
+    : model_(model),
+      ctx_{kernels, pool},
+      cache_(model.config().n_layers, context_of(model, opts),
+             model.config().attn.n_kv_heads * model.config().attn.head_dim),
+      state_(model.config(), std::max<int64_t>(1, opts.max_batch), context_of(model, opts), pool.size()),
+      logits_(static_cast<size_t>(std::max<int64_t>(1, opts.max_batch)) * model.config().n_vocab) {}
+
+const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits) {
+  const ModelConfig& c = model_.config();
+  if (n <= 0) throw Error("", "tokens", "expected at least one token");
+  for (int64_t i = 0; i < n; ++i)
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
+      throw Error("", "tokens",
+                  "token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
+                      std::to_string(c.n_vocab) + ")");
+  if (pos_ + n > cache_.capacity())
+    throw Error("", "context",
+                std::to_string(pos_ + n) + " tokens exceed the context length of " + std::to_string(cache_.capacity()));
+  const size_t need = static_cast<size_t>(all_logits ? n : 1) * c.n_vocab;
+  if (logits_.size() < need) logits_.resize(need);  // only grows for an all-logits call beyond max_batch
+  for (int64_t done = 0; done < n;) {
+    const int64_t b = std::min(state_.max_batch, n - done);
+    const bool last = done + b == n;
+    float* out = all_logits ? logits_.data() + done * c.n_vocab : logits_.data();
+    if (all_logits || last)
+      forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, all_logits, out);
+    else
+      forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, false, out);
+    pos_ += b;
+    done += b;
+  }
+  return logits_.data();
+}
+
+}  // namespace moeinfer

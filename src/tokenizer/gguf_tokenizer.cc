@@ -1,0 +1,15 @@
+#include "tokenizer/gguf_tokenizer.h"
+
+#include "base/error.h"
+#include "tokenizer/spm_tokenizer.h"
+
+namespace moeinfer {
+
+std::unique_ptr<Tokenizer> make_gguf_tokenizer(const GgufFile& g) {
+  const std::string kind = g.get_string("tokenizer.ggml.model");
+  if (kind == "llama") return std::make_unique<SpmTokenizer>(g);
+  throw Error(g.path(), "tokenizer.ggml.model",
+              "expected \"llama\" (SentencePiece BPE; other tokenizers come later), got '" + kind + "'");
+}
+
+}  // namespace moeinfer
