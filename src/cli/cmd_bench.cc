@@ -4,6 +4,7 @@
 // bytes a decode step reads (weights + average KV) times tokens/s with a read bandwidth measured
 // here with the same thread count. This is measurement, not a test.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -40,6 +41,13 @@ std::vector<int32_t> bench_tokens(int64_t n, int64_t n_vocab) {
   std::vector<int32_t> t(n);
   for (int64_t i = 0; i < n; ++i) t[i] = static_cast<int32_t>((i * 7919 + 1) % n_vocab);
   return t;
+}
+
+// One line per finished run on a terminal (overwritten in place); only the last line otherwise.
+void progress(const char* what, int done, int total) {
+  static const bool tty = isatty(2);
+  if (tty) std::fprintf(stderr, "\rmoeinfer: %s %d/%d%s", what, done, total, done == total ? "\n" : "");
+  else if (done == total) std::fprintf(stderr, "moeinfer: %s: %d runs done\n", what, total);
 }
 
 }  // namespace
@@ -81,9 +89,8 @@ int cmd_bench(int argc, char** argv) {
       s.eval(toks, false);
       double dt = now_seconds() - t0;
       if (r >= 0) prefill.push_back(n_prompt / dt);
-      std::fprintf(stderr, "\rmoeinfer: prefill %d/%d", r + 1, reps);
+      progress("prefill", r + 1, reps);
     }
-    std::fprintf(stderr, "\n");
   }
   if (n_gen > 0) {
     so.max_batch = 1;
@@ -95,10 +102,10 @@ int cmd_bench(int argc, char** argv) {
       for (int64_t i = 0; i < n_gen; ++i) s.eval(&toks[i], 1, false);
       double dt = now_seconds() - t0;
       if (r >= 0) decode.push_back(n_gen / dt);
-      std::fprintf(stderr, "\rmoeinfer: decode %d/%d", r + 1, reps);
+      progress("decode", r + 1, reps);
     }
-    std::fprintf(stderr, "\n");
   }
+  const uint64_t rss = peak_rss_bytes();  // before the bandwidth test's 1 GiB buffer
   std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
   const double bw = measure_read_bandwidth(*rt.pool, rt.kernels->isa());
   const ModelStats st = compute_stats(m);
@@ -108,7 +115,6 @@ int cmd_bench(int argc, char** argv) {
   const Spread d = decode.empty() ? Spread{0, 0, 0} : spread(decode);
   const double decode_gbs = d.median * static_cast<double>(bytes_per_token) / 1e9;
   const double roofline = bw > 0 ? 100.0 * decode_gbs / bw : 0.0;
-  const uint64_t rss = peak_rss_bytes();
 
   if (a.flag("--json")) {
     JsonWriter j;

@@ -47,6 +47,11 @@ int cmd_generate(int argc, char** argv) {
   const int64_t nv = rt.model->config().n_vocab;
 
   auto session = rt.new_session(a, static_cast<int64_t>(prompt.size()));
+  if (static_cast<int64_t>(prompt.size()) + n_gen - 1 > session->capacity())
+    throw Error(rt.model->path(), "context",
+                std::to_string(prompt.size()) + " prompt + " + std::to_string(n_gen) +
+                    " generated tokens exceed the context length " + std::to_string(session->capacity()) +
+                    " (raise it with --ctx)");
   std::vector<int32_t> history = prompt, generated;
   std::vector<float> steps;
   const double t0 = now_seconds();

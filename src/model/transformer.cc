@@ -42,6 +42,7 @@ void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights
     ffn_block(ctx, c, lw, s, n);
     for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
   }
+  if (logits == nullptr) return;
   const int64_t first = all_logits ? 0 : n - 1;
   const int64_t n_out = n - first;
   for (int64_t t = 0; t < n_out; ++t)

@@ -36,7 +36,8 @@ struct RunState {
 };
 
 // Runs n tokens through the model, writing their K/V at positions pos0.. into the cache.
-// logits: [n_out][n_vocab] where n_out = n when all_logits, else 1 (the last token).
+// logits: [n_out][n_vocab] where n_out = n when all_logits, else 1 (the last token); nullptr
+// skips the output head (a prompt chunk whose logits nobody reads).
 void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
              const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits);
 

@@ -36,11 +36,9 @@ const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits) {
   for (int64_t done = 0; done < n;) {
     const int64_t b = std::min(state_.max_batch, n - done);
     const bool last = done + b == n;
-    float* out = all_logits ? logits_.data() + done * c.n_vocab : logits_.data();
-    if (all_logits || last)
-      forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, all_logits, out);
-    else
-      forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, false, out);
+    // Chunks before the last need no logits unless every position's are wanted.
+    float* out = all_logits ? logits_.data() + done * c.n_vocab : last ? logits_.data() : nullptr;
+    forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, all_logits, out);
     pos_ += b;
     done += b;
   }

@@ -1,0 +1,140 @@
+// Every matmul kernel this CPU can run agrees with the scalar reference at awkward sizes.
+// Tolerance from the math: each output is a sum of `cols` products accumulated in F32 in a
+// different order, so |Δ| <= c · cols · 2^-24 · Σ|w·x|; we use 4 · cols · 2^-24 · Σ|w·x| + 1e-30.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <cstring>
+
+#include "kernels/matmul/matmul.h"
+#include "kernels/memread/memread.h"
+#include "tensor/fp16.h"
+
+namespace moeinfer {
+namespace {
+
+struct Case {
+  DType type;
+  int64_t rows, cols, n_tok;
+};
+
+std::vector<uint8_t> random_matrix(DType t, int64_t rows, int64_t cols, std::mt19937& rng, std::vector<float>* f) {
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t esz = dtype_traits(t).type_size;
+  std::vector<uint8_t> w(rows * cols * esz);
+  f->resize(rows * cols);
+  for (int64_t i = 0; i < rows * cols; ++i) {
+    float v = nd(rng);
+    if (t == DType::kF32) {
+      std::memcpy(&w[i * 4], &v, 4);
+    } else if (t == DType::kF16) {
+      uint16_t h = f32_to_f16(v);
+      std::memcpy(&w[i * 2], &h, 2);
+      v = f16_to_f32(h);
+    } else {
+      uint16_t h = f32_to_bf16(v);
+      std::memcpy(&w[i * 2], &h, 2);
+      v = bf16_to_f32(h);
+    }
+    (*f)[i] = v;
+  }
+  return w;
+}
+
+TEST(MatmulKernels, AllIsasAgreeWithReference) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const int64_t sizes[] = {1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 255, 257};
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16}) {
+    for (int64_t cols : sizes) {
+      for (int64_t rows : {1, 3, 4, 5, 9}) {
+        for (int64_t n_tok : {1, 2, 5}) {
+          std::vector<float> wf;
+          std::vector<uint8_t> w = random_matrix(t, rows, cols, rng, &wf);
+          std::vector<float> x(n_tok * cols);
+          for (float& v : x) v = nd(rng);
+          const uint64_t rb = cols * dtype_traits(t).type_size;
+          std::vector<float> ref(n_tok * rows, NAN);
+          MatmulArgs a{w.data(), rb, cols, x.data(), n_tok, ref.data(), rows};
+          matmul_ref(t)(a, 0, rows);
+          for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+            if (!isa_supported(isa)) continue;
+            MatmulFn fn = isa == Isa::kAvx2 ? matmul_avx2(t) : matmul_avx512(t);
+            ASSERT_NE(fn, nullptr);
+            std::vector<float> y(n_tok * rows, NAN);
+            MatmulArgs b = a;
+            b.y = y.data();
+            // two row ranges, as threads would split them
+            fn(b, 0, rows / 2);
+            fn(b, rows / 2, rows);
+            for (int64_t tk = 0; tk < n_tok; ++tk)
+              for (int64_t r = 0; r < rows; ++r) {
+                double mag = 0.0;
+                for (int64_t i = 0; i < cols; ++i) mag += std::fabs(wf[r * cols + i] * x[tk * cols + i]);
+                const double tol = 4.0 * cols * std::ldexp(1.0, -24) * mag + 1e-30;
+                EXPECT_NEAR(y[tk * rows + r], ref[tk * rows + r], tol)
+                    << dtype_name(t) << " " << isa_name(isa) << " rows=" << rows << " cols=" << cols
+                    << " n_tok=" << n_tok;
+              }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(MatmulKernels, ReferenceIsExactOnSmallIntegers) {
+  // With small integer values every product and partial sum is exact in F32.
+  const int64_t rows = 3, cols = 5;
+  float w[rows * cols], x[cols], y[rows];
+  for (int i = 0; i < rows * cols; ++i) w[i] = static_cast<float>(i % 7 - 3);
+  for (int i = 0; i < cols; ++i) x[i] = static_cast<float>(i - 2);
+  MatmulArgs a{reinterpret_cast<const uint8_t*>(w), cols * 4, cols, x, 1, y, rows};
+  matmul_ref(DType::kF32)(a, 0, rows);
+  for (int r = 0; r < rows; ++r) {
+    float want = 0;
+    for (int i = 0; i < cols; ++i) want += w[r * cols + i] * x[i];
+    EXPECT_EQ(y[r], want);
+  }
+}
+
+TEST(MatmulKernels, DispatchFallsBack) {
+  Isa used = Isa::kAmx;
+  EXPECT_NE(select_matmul(DType::kF32, Isa::kScalar, &used), nullptr);
+  EXPECT_EQ(used, Isa::kScalar);
+  EXPECT_EQ(select_matmul(DType::kQ4_K, Isa::kScalar), nullptr);  // no quantized kernels yet
+  if (isa_supported(Isa::kAmx)) {
+    select_matmul(DType::kF32, Isa::kAmx, &used);
+    EXPECT_EQ(used, Isa::kAvx512);  // float weights never use AMX tiles
+  }
+}
+
+TEST(MemreadKernels, AllIsasSumTheSame) {
+  std::vector<float, std::allocator<float>> v(4096 + 64);
+  float* p = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~uintptr_t{63});
+  for (int i = 0; i < 4096; ++i) p[i] = static_cast<float>(i % 5);  // exact sums
+  const float want = memread_ref(p, 4096);
+  EXPECT_EQ(want, 8190.0f);
+  if (isa_supported(Isa::kAvx2)) {
+    EXPECT_EQ(memread_avx2(p, 4096), want);
+  }
+  if (isa_supported(Isa::kAvx512)) {
+    EXPECT_EQ(memread_avx512(p, 4096), want);
+  }
+}
+
+TEST(Fp16, ConversionsRoundTrip) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = f16_to_f32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(f32_to_f16(f), h) << h;
+  }
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // rounds up to infinity
+  EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie to even
+  EXPECT_EQ(bf16_to_f32(f32_to_bf16(3.140625f)), 3.140625f);
+  EXPECT_EQ(f32_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);  // tie to even
+}
+
+}  // namespace
+}  // namespace moeinfer

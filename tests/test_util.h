@@ -1,0 +1,30 @@
+// Helpers shared by the tests: data paths, reading JSON goldens, running the CLI binary.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace moeinfer::test {
+
+inline std::string data_path(const std::string& rel) { return std::string(MOEINFER_TEST_DATA) + "/" + rel; }
+inline std::string shipped_model() { return std::string(MOEINFER_MODELS_DIR) + "/stories260K.gguf"; }
+inline std::string cli_binary() { return MOEINFER_BIN; }
+
+nlohmann::json read_json(const std::string& path);
+
+// A fresh empty directory under the system temp dir (removed by the caller if it cares).
+std::string temp_dir();
+
+struct CliResult {
+  int status = -1;      // exit status, or 128 + signal when killed by a signal
+  bool signaled = false;
+  std::string out, err;
+};
+// Runs the moeinfer binary with args (no shell), capturing stdout and stderr.
+CliResult run_cli(const std::vector<std::string>& args);
+
+// max|a - b| over two equal-length vectors (infinity when lengths differ).
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace moeinfer::test
