@@ -36,7 +36,7 @@ Args::Args(std::string command, std::string synopsis, std::vector<OptSpec> specs
     }
     if (spec->value_name.empty()) {
       if (has_inline) throw UsageError(spec->name, "takes no value");
-      values_[spec->name] = "1";
+      values_[spec->name] = std::string(1, '1');
       continue;
     }
     if (!has_inline) {

@@ -66,6 +66,23 @@ uint64_t min_value_size(GgufType t) {
 
 bool known_type(uint32_t t) { return t <= 12; }
 
+// A key or tensor name from the file as shown in an error: control bytes are escaped as \xNN so
+// that the message stays on one line (the CLI prints exactly one line per error).
+std::string shown(const std::string& name) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (unsigned char ch : name) {
+    if (ch < 0x20 || ch == 0x7f) {
+      s += "\\x";
+      s += kHex[ch >> 4];
+      s += kHex[ch & 15];
+    } else {
+      s += static_cast<char>(ch);
+    }
+  }
+  return s;
+}
+
 void read_value(Cursor& c, GgufType type, GgufValue* v, const std::string& field, const std::string& path,
                 int depth) {
   v->type = type;
@@ -199,10 +216,11 @@ void GgufFile::parse() {
     std::string field = "metadata[" + std::to_string(k) + "]";
     GgufKV kv;
     kv.key = c.read_string(field + ".key");
-    uint32_t t = c.read<uint32_t>(kv.key + " (type)");
-    if (!known_type(t)) throw Error(p, kv.key, "unknown metadata value type " + std::to_string(t));
-    read_value(c, static_cast<GgufType>(t), &kv.value, kv.key, p, 0);
-    if (!kv_index_.emplace(kv.key, kv_.size()).second) throw Error(p, kv.key, "duplicate metadata key");
+    const std::string key = shown(kv.key);
+    uint32_t t = c.read<uint32_t>(key + " (type)");
+    if (!known_type(t)) throw Error(p, key, "unknown metadata value type " + std::to_string(t));
+    read_value(c, static_cast<GgufType>(t), &kv.value, key, p, 0);
+    if (!kv_index_.emplace(kv.key, kv_.size()).second) throw Error(p, key, "duplicate metadata key");
     kv_.push_back(std::move(kv));
   }
 
@@ -224,7 +242,7 @@ void GgufFile::parse() {
     std::string field = "tensor[" + std::to_string(k) + "]";
     TensorView tv;
     tv.name = c.read_string(field + ".name");
-    field = "tensor '" + tv.name + "'";
+    field = "tensor '" + shown(tv.name) + "'";
     uint32_t n_dims = c.read<uint32_t>(field + " (n_dims)");
     if (n_dims == 0 || n_dims > kMaxDims)
       throw Error(p, field, "expected 1 to 4 dimensions, got " + std::to_string(n_dims));
@@ -244,10 +262,12 @@ void GgufFile::parse() {
       throw Error(p, field, "unknown tensor type " + std::to_string(type) + " (not a ggml type this engine knows)");
     tv.type = static_cast<DType>(type);
     uint64_t row_bytes, nbytes;
-    if (!dtype_row_bytes(tv.type, static_cast<uint64_t>(tv.ne[0]), &row_bytes))
+    if (tv.ne[0] % tr->block_size != 0)
       throw Error(p, field,
                   "row length " + std::to_string(tv.ne[0]) + " is not a multiple of the " + tr->name +
                       " block size " + std::to_string(tr->block_size));
+    if (!dtype_row_bytes(tv.type, static_cast<uint64_t>(tv.ne[0]), &row_bytes))
+      throw Error(p, field, "byte size overflows 64 bits");
     if (!checked_mul(row_bytes, numel / static_cast<uint64_t>(tv.ne[0]), &nbytes))
       throw Error(p, field, "byte size overflows 64 bits");
     tv.nbytes = nbytes;
@@ -273,7 +293,7 @@ void GgufFile::parse() {
   for (size_t k = 0; k < tensors_.size(); ++k) {
     uint64_t end;
     if (!checked_add(infos[k].offset, infos[k].nbytes, &end) || end > data_size)
-      throw Error(p, "tensor '" + tensors_[k].name + "'",
+      throw Error(p, "tensor '" + shown(tensors_[k].name) + "'",
                   "data [" + std::to_string(infos[k].offset) + ", +" + std::to_string(infos[k].nbytes) +
                       ") runs past the end of the data section (" + std::to_string(data_size) +
                       " bytes; truncated file?)");
@@ -286,8 +306,8 @@ void GgufFile::parse() {
   for (size_t k = 1; k < order.size(); ++k) {
     const Info& prev = infos[order[k - 1]];
     if (prev.offset + prev.nbytes > infos[order[k]].offset)
-      throw Error(p, "tensor '" + tensors_[order[k]].name + "'",
-                  "data overlaps tensor '" + tensors_[order[k - 1]].name + "'");
+      throw Error(p, "tensor '" + shown(tensors_[order[k]].name) + "'",
+                  "data overlaps tensor '" + shown(tensors_[order[k - 1]].name) + "'");
   }
 }
 

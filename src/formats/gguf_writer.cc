@@ -9,16 +9,20 @@ namespace moeinfer {
 
 namespace {
 
+void put_bytes(std::vector<uint8_t>* out, const void* p, size_t n) {
+  const size_t old = out->size();
+  out->resize(old + n);
+  if (n) std::memcpy(out->data() + old, p, n);
+}
+
 template <typename T>
 void put(std::vector<uint8_t>* out, T v) {
-  uint8_t b[sizeof(T)];
-  std::memcpy(b, &v, sizeof(T));
-  out->insert(out->end(), b, b + sizeof(T));
+  put_bytes(out, &v, sizeof(T));
 }
 
 void put_string(std::vector<uint8_t>* out, const std::string& s) {
   put<uint64_t>(out, s.size());
-  out->insert(out->end(), s.begin(), s.end());
+  put_bytes(out, s.data(), s.size());
 }
 
 void put_scalar(std::vector<uint8_t>* out, GgufType t, uint64_t u, int64_t i, double f) {
@@ -128,7 +132,7 @@ void GgufWriter::add_tensor(const std::string& name, DType type, const std::vect
 
 std::vector<uint8_t> GgufWriter::serialize() const {
   std::vector<uint8_t> out;
-  out.insert(out.end(), {'G', 'G', 'U', 'F'});
+  put_bytes(&out, "GGUF", 4);
   put<uint32_t>(&out, 3);
   put<uint64_t>(&out, tensors_.size());
   put<uint64_t>(&out, kv_.size());
@@ -150,7 +154,7 @@ std::vector<uint8_t> GgufWriter::serialize() const {
   if (tensors_.empty()) return out;
   pad_to(&out, alignment_);
   for (const Tensor& t : tensors_) {
-    out.insert(out.end(), t.data.begin(), t.data.end());
+    put_bytes(&out, t.data.data(), t.data.size());
     pad_to(&out, alignment_);
   }
   return out;
