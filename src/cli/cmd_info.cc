@@ -13,7 +13,7 @@ namespace moeinfer {
 
 int cmd_info(int argc, char** argv) {
   std::vector<OptSpec> specs = {
-      {"--model", "-m", "MODEL", "model file (.gguf)"},
+      {"--model", "-m", "MODEL", "model file (.gguf) or Hugging Face directory"},
       {"--output", "-o", "FILE", "write the JSON here instead of stdout"},
   };
   Args a("info", "-m MODEL [-o FILE]", specs, argc, argv, 2);
@@ -21,7 +21,7 @@ int cmd_info(int argc, char** argv) {
     std::fputs(a.help_text().c_str(), stdout);
     return 0;
   }
-  if (!a.has("--model")) throw UsageError("--model", "expected -m MODEL (a .gguf file)");
+  if (!a.has("--model")) throw UsageError("--model", "expected -m MODEL (a .gguf file or a model directory)");
   LoadOptions lo;
   lo.require_usable_types = false;
   std::unique_ptr<Model> m = Model::load(a.str("--model"), lo);
@@ -29,8 +29,8 @@ int cmd_info(int argc, char** argv) {
   const ModelStats s = compute_stats(*m);
   JsonWriter j;
   j.begin_object();
-  j.key("file").value(m->path()).key("format").value("gguf").key("gguf_version").value(int64_t{m->gguf().version()});
-  j.key("file_size").value(m->gguf().file_size());
+  j.key("file").value(m->path()).key("format").value(m->format());
+  if (const GgufFile* g = m->gguf()) j.key("gguf_version").value(int64_t{g->version()}).key("file_size").value(g->file_size());
   j.key("architecture").value(c.arch).key("name").value(c.name);
   j.key("hyperparameters").begin_object();
   j.key("n_vocab").value(c.n_vocab).key("dim").value(c.dim).key("n_layers").value(c.n_layers);
@@ -39,10 +39,12 @@ int cmd_info(int argc, char** argv) {
   j.key("head_dim").value(c.attn.head_dim).key("sliding_window").value(c.attn.sliding_window);
   j.key("rope_dim").value(c.rope.n_rot).key("rope_theta").value(c.rope.theta);
   j.key("rope_pairing").value(c.rope.pairing == RopePairing::kInterleaved ? "interleaved" : "neox");
-  j.key("rope_freq_scale").value(c.rope.freq_scale);
+  const char* scaling[] = {"none", "linear", "llama3"};
+  j.key("rope_scaling").value(scaling[static_cast<int>(c.rope.scaling)]);
+  if (c.rope.scaling != RopeScaling::kNone) j.key("rope_scaling_factor").value(c.rope.factor);
   j.key("norm_eps").value(c.norm_eps).key("tied_embeddings").value(c.tied_embeddings);
   j.end_object();
-  j.key("n_tensors").value(static_cast<uint64_t>(m->gguf().tensors().size()));
+  j.key("n_tensors").value(static_cast<uint64_t>(m->tensors().tensors().size()));
   j.key("parameter_count").value(s.n_params);
   j.key("bytes_by_dtype").begin_object();
   for (const auto& [k, v] : s.bytes_by_dtype) j.key(k).value(v);
@@ -51,6 +53,8 @@ int cmd_info(int argc, char** argv) {
   for (const auto& [k, v] : s.params_by_dtype) j.key(k).value(v);
   j.end_object();
   j.key("kv_bytes_per_token").value(s.kv_bytes_per_token);
+  j.key("kv_cache_max_tokens").value(s.kv_max_tokens);
+  j.key("kv_cache_max_bytes").value(s.kv_bytes_per_token * static_cast<uint64_t>(s.kv_max_tokens));
   j.key("active_params_per_token").value(s.active_params_per_token);
   j.key("weight_bytes_per_token").value(s.weight_bytes_per_token);
   j.end_object();

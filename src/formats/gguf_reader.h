@@ -15,16 +15,17 @@
 
 #include "base/mapped_file.h"
 #include "formats/gguf_value.h"
+#include "formats/tensor_set.h"
 #include "tensor/tensor.h"
 
 namespace moeinfer {
 
-class GgufFile {
+class GgufFile : public TensorSet {
  public:
   // Opens, maps and validates the whole header and every tensor's data range.
   static std::unique_ptr<GgufFile> open(const std::string& path);
 
-  const std::string& path() const { return file_->path(); }
+  const std::string& path() const override { return file_->path(); }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
@@ -45,8 +46,8 @@ class GgufFile {
   // A required array whose elements are of `elem` type (ints/floats convert within their kind).
   const GgufValue& get_array(const std::string& key, GgufType elem) const;
 
-  const std::vector<TensorView>& tensors() const { return tensors_; }
-  const TensorView* find_tensor(const std::string& name) const;
+  const std::vector<TensorView>& tensors() const override { return tensors_; }
+  const TensorView* find_tensor(const std::string& name) const override;
 
  private:
   GgufFile() = default;

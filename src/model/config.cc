@@ -31,6 +31,14 @@ void ModelConfig::validate(const std::string& src) const {
   if (!(norm_eps > 0.0f) || norm_eps > 1.0f)
     throw Error(src, "attention.layer_norm_rms_epsilon", "expected a value in (0, 1]");
   if (attn.sliding_window < 0) throw Error(src, "sliding_window", "expected >= 0");
+  if (rope.scaling != RopeScaling::kNone && !(rope.factor > 0.0))
+    throw Error(src, "rope_scaling.factor", "expected a positive value");
+  if (rope.scaling == RopeScaling::kLlama3) {
+    if (rope.original_context <= 0)
+      throw Error(src, "rope_scaling.original_max_position_embeddings", "expected a positive value");
+    if (!(rope.high_freq_factor > rope.low_freq_factor) || !(rope.low_freq_factor > 0.0))
+      throw Error(src, "rope_scaling.high_freq_factor", "expected high_freq_factor > low_freq_factor > 0");
+  }
 }
 
 }  // namespace moeinfer

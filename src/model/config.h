@@ -15,11 +15,22 @@ enum class RopePairing {
   kNeox,         // (x[i], x[i+d/2]): "rotate_half", HF Llama/Mistral checkpoints as stored
 };
 
+// Frequency scaling applied to the base RoPE frequencies (see model/rope.h).
+enum class RopeScaling {
+  kNone,
+  kLinear,  // every frequency divided by `factor` (positions interpolated)
+  kLlama3,  // Llama 3.1: long wavelengths divided by `factor`, short kept, a smooth ramp between
+};
+
 struct RopeConfig {
   int64_t n_rot = 0;         // rotated dims per head (GGUF llama.rope.dimension_count, default head_dim)
-  double theta = 10000.0;    // base frequency (llama.rope.freq_base, default 10000)
+  double theta = 10000.0;    // base frequency (llama.rope.freq_base / rope_theta, default 10000)
   RopePairing pairing = RopePairing::kInterleaved;
-  double freq_scale = 1.0;   // linear scaling: positions multiplied by this (1/factor)
+  RopeScaling scaling = RopeScaling::kNone;
+  double factor = 1.0;             // kLinear, kLlama3
+  double low_freq_factor = 1.0;    // kLlama3
+  double high_freq_factor = 4.0;   // kLlama3
+  int64_t original_context = 0;    // kLlama3: original_max_position_embeddings
 };
 
 struct AttentionConfig {
@@ -41,6 +52,9 @@ struct ModelConfig {
   AttentionConfig attn;
   RopeConfig rope;
   bool tied_embeddings = false;  // output head reuses token_embd
+  std::vector<int64_t> eos_ids;   // from config.json (HF); the tokenizer's own EOS is used too
+  int64_t bos_id = -1;
+  std::string torch_dtype;        // informational (HF config.json)
 
   // Throws Error(source, field, ...) when a value is out of range or inconsistent.
   void validate(const std::string& source) const;

@@ -3,35 +3,68 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "formats/json_config.h"
 #include "model/arch_registry.h"
 #include "tokenizer/gguf_tokenizer.h"
 
 namespace moeinfer {
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& opts) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw Error(path, "", "is a directory; Hugging Face model directories are not supported yet, expected a .gguf file");
   std::unique_ptr<Model> m(new Model());
   m->path_ = path;
-  m->gguf_ = GgufFile::open(path);
-  const GgufFile& g = *m->gguf_;
-  const std::string arch = g.get_string("general.architecture");
-  const GgufArch* a = find_gguf_arch(arch);
-  if (!a)
-    throw Error(path, "general.architecture",
-                "unsupported architecture '" + arch + "' (supported: " + supported_gguf_archs() + ")");
-  a->read_config(g, &m->config_);
-  m->config_.validate(path);
-  a->bind_weights(g, m->config_, opts.require_usable_types, &m->weights_);
-  if (opts.load_tokenizer && g.has("tokenizer.ggml.model")) {
-    m->tokenizer_ = make_gguf_tokenizer(g);
-    if (m->tokenizer_->n_vocab() > m->config_.n_vocab)
-      throw Error(path, "tokenizer.ggml.tokens",
-                  "has " + std::to_string(m->tokenizer_->n_vocab()) + " tokens, more than the model's " +
-                      std::to_string(m->config_.n_vocab) + " embedding rows");
-  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    m->load_hf_dir(opts);
+  else
+    m->load_gguf(opts);
   return m;
+}
+
+void Model::load_gguf(const LoadOptions& opts) {
+  gguf_ = GgufFile::open(path_);
+  tensors_ = gguf_.get();
+  const GgufFile& g = *gguf_;
+  const std::string arch = g.get_string("general.architecture");
+  const ArchSpec* a = find_arch_gguf(arch);
+  if (!a)
+    throw Error(path_, "general.architecture",
+                "unsupported architecture '" + arch + "' (supported: " + supported_gguf_archs() + ")");
+  a->read_gguf(g, &config_);
+  config_.validate(path_);
+  a->bind(g, WeightNaming::kGguf, config_, opts.require_usable_types, &weights_);
+  if (opts.load_tokenizer && g.has("tokenizer.ggml.model")) {
+    tokenizer_ = make_gguf_tokenizer(g);
+    if (tokenizer_->n_vocab() > config_.n_vocab)
+      throw Error(path_, "tokenizer.ggml.tokens",
+                  "has " + std::to_string(tokenizer_->n_vocab()) + " tokens, more than the model's " +
+                      std::to_string(config_.n_vocab) + " embedding rows");
+  }
+}
+
+void Model::load_hf_dir(const LoadOptions& opts) {
+  struct stat st {};
+  if (::stat((path_ + "/config.json").c_str(), &st) != 0)
+    throw Error(path_, "config.json", "not found: expected a .gguf file or a Hugging Face model directory");
+  const JsonConfig j = JsonConfig::load(path_ + "/config.json");
+  std::string architecture;
+  if (j.has("architectures")) {
+    const auto& arr = j.json()["architectures"];
+    if (!arr.is_array() || arr.empty() || !arr[0].is_string())
+      throw Error(j.path(), "architectures", "expected a list of class names");
+    architecture = arr[0].get<std::string>();
+  }
+  const std::string model_type = j.get_string("model_type", "");
+  const ArchSpec* a = find_arch_hf(architecture, model_type);
+  if (!a || !a->read_hf)
+    throw Error(j.path(), "architectures",
+                "unsupported architecture '" + architecture + "' / model_type '" + model_type +
+                    "' (supported: " + supported_hf_archs() + ")");
+  a->read_hf(j, &config_);
+  config_.validate(j.path());
+  safetensors_ = SafetensorsSet::open_dir(path_);
+  tensors_ = safetensors_.get();
+  a->bind(*safetensors_, WeightNaming::kHf, config_, opts.require_usable_types, &weights_);
+  (void)opts.load_tokenizer;  // tokenizer.json support comes with the tokenizer work
 }
 
 }  // namespace moeinfer

@@ -1,9 +1,11 @@
-// A loaded model: the mapped file, its configuration, weight views and tokenizer.
+// A loaded model: the mapped weights (a GGUF file or a Hugging Face directory of safetensors),
+// its configuration, weight views and tokenizer.
 #pragma once
 #include <memory>
 #include <string>
 
 #include "formats/gguf_reader.h"
+#include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/weights.h"
 #include "tokenizer/tokenizer.h"
@@ -18,19 +20,26 @@ struct LoadOptions {
 
 class Model {
  public:
-  // `path` is a .gguf file (Hugging Face directories come later). Throws Error on bad input.
+  // `path` is a .gguf file or a Hugging Face model directory (config.json + *.safetensors).
+  // Throws Error naming the file and field on bad input.
   static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& opts = {});
 
   const std::string& path() const { return path_; }
+  const char* format() const { return gguf_ ? "gguf" : "hf"; }
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }  // nullptr when absent
-  const GgufFile& gguf() const { return *gguf_; }
+  const TensorSet& tensors() const { return *tensors_; }
+  const GgufFile* gguf() const { return gguf_.get(); }  // nullptr for HF directories
 
  private:
-  friend struct ArchLoader;
+  void load_gguf(const LoadOptions& opts);
+  void load_hf_dir(const LoadOptions& opts);
+
   std::string path_;
   std::unique_ptr<GgufFile> gguf_;
+  std::unique_ptr<SafetensorsSet> safetensors_;
+  const TensorSet* tensors_ = nullptr;
   ModelConfig config_;
   ModelWeights weights_;
   std::unique_ptr<Tokenizer> tokenizer_;

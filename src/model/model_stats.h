@@ -13,6 +13,7 @@ struct ModelStats {
   std::map<std::string, uint64_t> bytes_by_dtype;  // dtype name -> bytes of tensor data
   std::map<std::string, uint64_t> params_by_dtype;
   uint64_t kv_bytes_per_token = 0;           // F32 K and V, all layers
+  int64_t kv_max_tokens = 0;                 // entries the cache ever holds (the window, if any)
   // Parameters a token touches: everything except the unused rows of the token-embedding table
   // (one row is read). With tied embeddings the table is the output head and counts in full.
   uint64_t active_params_per_token = 0;

@@ -1,10 +1,12 @@
 #include "model/transformer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/ops.h"
 #include "model/blocks/attention.h"
 #include "model/blocks/ffn.h"
+#include "model/rope.h"
 
 namespace moeinfer {
 
@@ -19,13 +21,9 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
       out(b * c.dim),
       h1(b * c.ffn_dim),
       h3(b * c.ffn_dim),
-      scores(static_cast<size_t>(n_threads) * max_ctx),
-      inv_freq(c.rope.n_rot / 2) {
-  // inv_freq[i] = freq_scale * theta^(-2i / n_rot): pair i turns by pos * inv_freq[i].
-  for (int64_t i = 0; i < c.rope.n_rot / 2; ++i)
-    inv_freq[i] = static_cast<float>(c.rope.freq_scale *
-                                     std::pow(c.rope.theta, -2.0 * static_cast<double>(i) / c.rope.n_rot));
-}
+      scores(static_cast<size_t>(n_threads) *
+             (c.attn.sliding_window > 0 ? std::min(c.attn.sliding_window, max_ctx) : max_ctx)),
+      inv_freq(rope_inv_freq(c.rope)) {}
 
 void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
              const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits) {

@@ -1,11 +1,16 @@
 #include "runtime/kv_cache.h"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace moeinfer {
 
-KvCache::KvCache(int64_t n_layers, int64_t capacity, int64_t kv_dim)
-    : n_layers_(n_layers), capacity_(capacity), kv_dim_(kv_dim),
-      k_(static_cast<size_t>(n_layers * capacity * kv_dim)), v_(static_cast<size_t>(n_layers * capacity * kv_dim)) {}
+KvCache::KvCache(int64_t n_layers, int64_t context, int64_t kv_dim, int64_t window)
+    : n_layers_(n_layers),
+      context_(context),
+      slots_(window > 0 ? std::min(window, context) : context),
+      kv_dim_(kv_dim),
+      k_(static_cast<size_t>(n_layers * slots_ * kv_dim)),
+      v_(static_cast<size_t>(n_layers * slots_ * kv_dim)) {}
 
 }  // namespace moeinfer

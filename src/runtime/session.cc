@@ -16,21 +16,21 @@ Session::Session(const Model& model, const Kernels& kernels, ThreadPool& pool, c
     : model_(model),
       ctx_{kernels, pool},
       cache_(model.config().n_layers, context_of(model, opts),
-             model.config().attn.n_kv_heads * model.config().attn.head_dim),
+             model.config().attn.n_kv_heads * model.config().attn.head_dim, model.config().attn.sliding_window),
       state_(model.config(), std::max<int64_t>(1, opts.max_batch), context_of(model, opts), pool.size()),
       logits_(static_cast<size_t>(std::max<int64_t>(1, opts.max_batch)) * model.config().n_vocab) {}
 
 const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits) {
   const ModelConfig& c = model_.config();
-  if (n <= 0) throw Error("", "tokens", "expected at least one token");
+  if (n <= 0) throw Error(model_.path(), "tokens", "expected at least one token");
   for (int64_t i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= c.n_vocab)
-      throw Error("", "tokens",
+      throw Error(model_.path(), "tokens",
                   "token id " + std::to_string(tokens[i]) + " is outside the vocabulary [0, " +
                       std::to_string(c.n_vocab) + ")");
-  if (pos_ + n > cache_.capacity())
-    throw Error("", "context",
-                std::to_string(pos_ + n) + " tokens exceed the context length of " + std::to_string(cache_.capacity()));
+  if (pos_ + n > cache_.context())
+    throw Error(model_.path(), "context",
+                std::to_string(pos_ + n) + " tokens exceed the context length of " + std::to_string(cache_.context()));
   const size_t need = static_cast<size_t>(all_logits ? n : 1) * c.n_vocab;
   if (logits_.size() < need) logits_.resize(need);  // only grows for an all-logits call beyond max_batch
   for (int64_t done = 0; done < n;) {

@@ -15,7 +15,7 @@
 namespace moeinfer {
 
 struct SessionOptions {
-  int64_t context = 0;     // KV capacity in tokens; 0 = the model's context length
+  int64_t context = 0;     // positions a session may reach; 0 = the model's context length
   int64_t max_batch = 256; // prompt tokens per forward call
 };
 
@@ -32,7 +32,7 @@ class Session {
   }
 
   int64_t pos() const { return pos_; }
-  int64_t capacity() const { return cache_.capacity(); }
+  int64_t capacity() const { return cache_.context(); }  // positions this session may reach
   int64_t n_vocab() const { return model_.config().n_vocab; }
   void reset() { pos_ = 0; }
   const KvCache& cache() const { return cache_; }

@@ -21,7 +21,7 @@ struct TensorView {
   int64_t numel() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t cols() const { return ne[0]; }                  // elements per row
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }  // all outer dimensions
-  uint64_t row_bytes() const { return nbytes / static_cast<uint64_t>(rows()); }
+  uint64_t row_bytes() const { return rows() > 0 ? nbytes / static_cast<uint64_t>(rows()) : 0; }
   bool valid() const { return data != nullptr; }
 };
 

@@ -1,5 +1,6 @@
 #include "model/blocks/attention.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -15,31 +16,36 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   matmul(ctx.kernels, ctx.pool, lw.wk, s.xb.data(), n, s.k.data());
   matmul(ctx.kernels, ctx.pool, lw.wv, s.xb.data(), n, s.v.data());
 
-  // RoPE on every q and k head, then append k/v to the cache at their positions.
+  // RoPE on every q and k head of the batch.
   auto rope = c.rope.pairing == RopePairing::kInterleaved ? rope_interleaved : rope_neox;
   for (int64_t t = 0; t < n; ++t) {
     const int64_t pos = pos0 + t;
     for (int64_t h = 0; h < nh; ++h) rope(s.q.data() + t * q_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
     for (int64_t h = 0; h < nkv; ++h) rope(s.k.data() + t * kv_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
-    std::memcpy(cache.k(layer, pos), s.k.data() + t * kv_dim, kv_dim * sizeof(float));
-    std::memcpy(cache.v(layer, pos), s.v.data() + t * kv_dim, kv_dim * sizeof(float));
   }
 
-  // softmax(q·kᵀ / sqrt(hd)) · v for every (token, head), keys at positions [lo, pos].
+  // softmax(q·kᵀ / sqrt(hd)) · v for every (token, head). Query at position pos sees keys at
+  // [lo, pos] (lo = pos - W + 1 with a sliding window W). Keys of this batch are read from s.k/s.v,
+  // older ones from the cache, so a rolling cache of W slots serves batches of any length.
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t max_ctx = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
+  const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
+  const int64_t window = c.attn.sliding_window;
+  auto key = [&](int64_t p) -> const float* {
+    return p >= pos0 ? s.k.data() + (p - pos0) * kv_dim : cache.k(layer, p);
+  };
+  auto value = [&](int64_t p) -> const float* {
+    return p >= pos0 ? s.v.data() + (p - pos0) * kv_dim : cache.v(layer, p);
+  };
   auto work = [&](int thread, int n_threads) {
-    float* sc = s.scores.data() + thread * max_ctx;
+    float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
     split_range(n * nh, thread, n_threads, 1, &i0, &i1);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
-      const int64_t lo = c.attn.sliding_window > 0 && pos - c.attn.sliding_window + 1 > 0
-                             ? pos - c.attn.sliding_window + 1
-                             : 0;
+      const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
       const float* qh = s.q.data() + t * q_dim + h * hd;
       for (int64_t p = lo; p <= pos; ++p) {
-        const float* kp = cache.k(layer, p) + kvh * hd;
+        const float* kp = key(p) + kvh * hd;
         float dot = 0.0f;
         for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kp[d];
         sc[p - lo] = dot * scale;
@@ -48,7 +54,7 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
       float* o = s.att.data() + t * q_dim + h * hd;
       std::memset(o, 0, hd * sizeof(float));
       for (int64_t p = lo; p <= pos; ++p) {
-        const float* vp = cache.v(layer, p) + kvh * hd;
+        const float* vp = value(p) + kvh * hd;
         const float a = sc[p - lo];
         for (int64_t d = 0; d < hd; ++d) o[d] += a * vp[d];
       }
@@ -56,6 +62,13 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   };
   if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
   else ctx.pool.run(work);
+
+  // Append this batch's keys and values; with a rolling cache only the last `slots` survive.
+  const int64_t first_kept = std::max<int64_t>(0, n - cache.slots());
+  for (int64_t t = first_kept; t < n; ++t) {
+    std::memcpy(cache.k(layer, pos0 + t), s.k.data() + t * kv_dim, kv_dim * sizeof(float));
+    std::memcpy(cache.v(layer, pos0 + t), s.v.data() + t * kv_dim, kv_dim * sizeof(float));
+  }
   matmul(ctx.kernels, ctx.pool, lw.wo, s.att.data(), n, s.out.data());
 }
 
