@@ -10,5 +10,6 @@ int cmd_generate(int argc, char** argv);
 int cmd_tokenize(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_chat_template(int argc, char** argv);
 
 }  // namespace moeinfer

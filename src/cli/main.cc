@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  generate   generate tokens, JSON out: {\"prompt\",\"generated\",\"text\"}\n"
     "  logits     logits for every position of a token sequence, JSON out\n"
     "  tokenize   tokenize text with a model's tokenizer, JSON lines out\n"
+    "  chat-template  render a chat template for a list of messages\n"
     "  info       model architecture, hyperparameters and sizes, JSON out\n"
     "  bench      prefill/decode speed, memory and the decode roofline\n"
     "\n"
@@ -33,6 +34,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"run", moeinfer::cmd_run},         {"generate", moeinfer::cmd_generate}, {"logits", moeinfer::cmd_logits},
     {"tokenize", moeinfer::cmd_tokenize}, {"info", moeinfer::cmd_info},       {"bench", moeinfer::cmd_bench},
+    {"chat-template", moeinfer::cmd_chat_template},
 };
 
 }  // namespace
