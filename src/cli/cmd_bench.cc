@@ -54,7 +54,7 @@ void progress(const char* what, int done, int total) {
 
 int cmd_bench(int argc, char** argv) {
   std::vector<OptSpec> specs = {
-      {"--model", "-m", "MODEL", "model file (.gguf)"},
+      {"--model", "-m", "MODEL", "model: a .gguf file or a Hugging Face model directory"},
       {"--n-prompt", "-p", "N", "prompt tokens for the prefill test (default 512; 0 = skip)"},
       {"--n-gen", "-n", "N", "tokens for the decode test (default 128; 0 = skip)"},
       {"--repetitions", "-r", "R", "repeats of each test (default 3)"},

@@ -15,7 +15,7 @@ namespace moeinfer {
 
 int cmd_generate(int argc, char** argv) {
   std::vector<OptSpec> specs = {
-      {"--model", "-m", "MODEL", "model file (.gguf)"},
+      {"--model", "-m", "MODEL", "model: a .gguf file or a Hugging Face model directory"},
       {"--tokens", "", "IDS", "prompt token ids, fed exactly as given"},
       {"--text", "", "TEXT", "prompt text (BOS added as the tokenizer says)"},
       {"--n-predict", "-n", "N", "tokens to generate (required)"},

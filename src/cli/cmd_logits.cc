@@ -12,7 +12,7 @@ namespace moeinfer {
 
 int cmd_logits(int argc, char** argv) {
   std::vector<OptSpec> specs = {
-      {"--model", "-m", "MODEL", "model file (.gguf)"},
+      {"--model", "-m", "MODEL", "model: a .gguf file or a Hugging Face model directory"},
       {"--tokens", "", "IDS", "token ids, e.g. \"1 2 3\", fed exactly as given"},
       {"--text", "", "TEXT", "text to tokenize (BOS added as the tokenizer says)"},
       {"--output", "-o", "FILE", "write the JSON here instead of stdout"},

@@ -40,7 +40,7 @@ Runtime open_runtime(const Args& a, bool allow_default) {
   Runtime rt;
   std::string path = a.str("--model");
   if (path.empty()) {
-    if (!allow_default) throw UsageError("--model", "expected -m MODEL (a .gguf file)");
+    if (!allow_default) throw UsageError("--model", "expected -m MODEL (a .gguf file or a model directory)");
     path = default_model_path();
   }
   const Isa isa = resolve_isa(a.str("--isa"));
