@@ -113,6 +113,7 @@ std::vector<OptSpec> model_run_options() {
       {"--threads", "-t", "N", "threads (default: all cores)"},
       {"--isa", "", "ISA", "kernel level: scalar|avx2|avx512|amx (default: best; env MOEINFER_ISA)"},
       {"--ctx", "-c", "N", "KV cache capacity in tokens (default: the model's context length)"},
+      {"--mla", "", "FORM", "DeepSeek attention form: absorbed (latent KV cache, default) or naive"},
   };
 }
 

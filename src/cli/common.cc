@@ -57,6 +57,10 @@ std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch) 
   SessionOptions o;
   o.context = a.integer("--ctx", 0, 0, int64_t{1} << 24);
   o.max_batch = max_batch;
+  const std::string mla = a.str("--mla", "absorbed");
+  if (mla != "absorbed" && mla != "naive")
+    throw UsageError("--mla", "expected absorbed or naive, got '" + mla + "'");
+  o.mla_absorbed = mla == "absorbed";
   return std::make_unique<Session>(*model, *kernels, *pool, o);
 }
 

@@ -6,6 +6,7 @@
 
 #include "base/cpu_features.h"
 #include "kernels/matmul/matmul.h"
+#include "kernels/matmul_t/matmul_t.h"
 
 namespace moeinfer {
 
@@ -19,13 +20,15 @@ class Kernels {
   MatmulFn matmul(DType t) const;
   // The level actually used for `t` (a type without a kernel at `isa` falls back to a lower one).
   Isa matmul_isa(DType t) const;
+  MatmulTFn matmul_t(DType t) const;
 
  private:
-  static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare)
+  static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
   static size_t slot(DType t);
   Isa isa_;
   std::array<MatmulFn, kSlots + 1> matmul_{};
   std::array<Isa, kSlots + 1> matmul_isa_{};
+  std::array<MatmulTFn, kSlots + 1> matmul_t_{};
 };
 
 // Chooses the level from an explicit option (may be empty), then $MOEINFER_ISA, then the best the

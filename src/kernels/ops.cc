@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "tensor/fp16.h"
+#include "tensor/fp8.h"
 
 namespace moeinfer {
 
@@ -25,6 +26,12 @@ inline float load_elem(const TensorView& t, int64_t i) {
       uint16_t h;
       std::memcpy(&h, t.data + 2 * i, 2);
       return bf16_to_f32(h);
+    }
+    case DType::kF8_E4M3: {
+      // element i of a row view (embedding rows, vectors): row 0 of the view
+      const int64_t r = i / t.ne[0], c = i % t.ne[0];
+      const float s = t.block_scale[((r + t.scale_row0) / t.block_rows) * t.scale_cols + c / t.block_cols];
+      return fp8_e4m3_table()[t.data[i]] * s;
     }
     default:
       return 0.0f;  // the loader admits only float types for vectors
@@ -80,9 +87,11 @@ void swiglu(float* a, const float* b, int64_t n) {
   }
 }
 
-void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y) {
+void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+            int64_t ldy) {
   const MatmulFn fn = k.matmul(w.type);
-  MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, w.rows()};
+  MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, ldy > 0 ? ldy : w.rows(),
+               w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
   const int64_t rows = w.rows();
   // Small problems run on one thread: waking the pool costs more than it saves.
   const int64_t work = rows * w.cols() * n_tok;
@@ -97,10 +106,26 @@ void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float
   });
 }
 
+void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+              int64_t ldy) {
+  const MatmulTFn fn = k.matmul_t(w.type);
+  MatmulTArgs a{w.data, w.row_bytes(), w.rows(), w.cols(), x, n_tok, y, ldy,
+                w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
+  const int64_t cols = w.cols();
+  if (pool.size() == 1 || cols * w.rows() * n_tok < 32768) {
+    fn(a, 0, cols);
+    return;
+  }
+  pool.run([&](int t, int nt) {
+    int64_t c0, c1;
+    split_range(cols, t, nt, 16, &c0, &c1);
+    if (c0 < c1) fn(a, c0, c1);
+  });
+}
+
 void embedding_row(float* out, const TensorView& table, int64_t id) {
   const int64_t dim = table.cols();
-  TensorView row = table;
-  row.data = table.data + static_cast<uint64_t>(id) * table.row_bytes();
+  const TensorView row = table.rows_slice(id, 1);
   for (int64_t i = 0; i < dim; ++i) out[i] = load_elem(row, i);
 }
 

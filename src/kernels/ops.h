@@ -26,8 +26,14 @@ void softmax(float* x, int64_t n);
 void swiglu(float* a, const float* b, int64_t n);
 
 // Y = X · Wᵀ with the table's kernel for W's type, rows split over the pool's threads.
-// W ne = {cols, rows}; X is [n_tok][cols]; Y is [n_tok][rows] (ldy = rows).
-void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y);
+// W ne = {cols, rows}; X is [n_tok][cols]; Y is [n_tok][ldy] (ldy defaults to rows).
+void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+            int64_t ldy = 0);
+
+// Y = X · W (W applied transposed): W ne = {cols, rows}; X is [n_tok][rows]; Y is [n_tok][ldy]
+// with cols outputs per token. Columns are split over the pool's threads.
+void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+              int64_t ldy);
 
 // Copies row `id` of an embedding table (F32/F16/BF16, ne = {dim, n_vocab}) into out[dim].
 void embedding_row(float* out, const TensorView& table, int64_t id);

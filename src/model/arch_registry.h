@@ -39,5 +39,10 @@ TensorView bind_tensor(const TensorSet& t, const std::string& name, std::initial
                        bool require_usable);
 const TensorView* find_tensor_checked(const TensorSet& t, const std::string& name,
                                       std::initializer_list<int64_t> ne, bool require_usable);
+// A Linear weight `name` (ending in ".weight"): like bind_tensor, and when it is F8_E4M3 also
+// binds its `<name>_scale_inv` grid [ceil(out/128), ceil(in/128)] (block size from cfg.fp8),
+// copying it into w->owned_scales.
+TensorView bind_linear(const TensorSet& t, const std::string& name, std::initializer_list<int64_t> ne,
+                       bool require_usable, const ModelConfig& cfg, ModelWeights* w);
 
 }  // namespace moeinfer

@@ -20,6 +20,7 @@ enum class RopeScaling {
   kNone,
   kLinear,  // every frequency divided by `factor` (positions interpolated)
   kLlama3,  // Llama 3.1: long wavelengths divided by `factor`, short kept, a smooth ramp between
+  kYarn,    // YaRN (DeepSeek): frequencies blended between f and f/factor by a ramp over dims
 };
 
 struct RopeConfig {
@@ -30,7 +31,41 @@ struct RopeConfig {
   double factor = 1.0;             // kLinear, kLlama3
   double low_freq_factor = 1.0;    // kLlama3
   double high_freq_factor = 4.0;   // kLlama3
-  int64_t original_context = 0;    // kLlama3: original_max_position_embeddings
+  int64_t original_context = 0;    // kLlama3, kYarn: original_max_position_embeddings
+  double beta_fast = 32.0, beta_slow = 1.0;   // kYarn ramp bounds (in rotations)
+  double mscale = 1.0, mscale_all_dim = 0.0;  // kYarn magnitude corrections (HF rope_scaling keys)
+};
+
+// Multi-head Latent Attention (DeepSeek-V2/V3). Per token: q = wq_b(rmsnorm(wq_a(x))) or wq(x),
+// split per head into [nope | rope]; wkv_a(x) = [latent c (kv_lora_rank) | k_rope (qk_rope_dim)];
+// wkv_b(rmsnorm(c)) gives per head [k_nope (qk_nope_dim) | v (v_head_dim)].
+struct MlaConfig {
+  int64_t q_lora_rank = 0;  // 0: a plain q projection
+  int64_t kv_lora_rank = 0;
+  int64_t qk_nope_dim = 0, qk_rope_dim = 0, v_head_dim = 0;
+};
+
+enum class MoeScoring { kSoftmax, kSigmoid };
+
+// Mixture of experts (DeepSeek routing, model.py Gate): scores = sigmoid|softmax(W_g·x);
+// selection on scores + bias (when the router has one), limited to the topk_group best of n_group
+// groups; weights = unbiased scores of the chosen experts, normalized when norm_topk_prob, times
+// routed_scaling_factor. Shared experts are added unweighted.
+struct MoeConfig {
+  int64_t n_experts = 0;          // routed experts
+  int64_t n_experts_per_tok = 0;  // top-k
+  int64_t expert_ffn_dim = 0;     // moe_intermediate_size
+  int64_t n_shared_experts = 0;   // one SwiGLU of n_shared × expert_ffn_dim
+  int64_t n_group = 1, topk_group = 1;
+  int64_t first_dense_layers = 0; // layers [0, first_dense_layers) use the dense FFN
+  MoeScoring scoring = MoeScoring::kSoftmax;
+  bool norm_topk_prob = false;
+  float routed_scaling_factor = 1.0f;
+};
+
+// Block-scaled FP8 weights (DeepSeek-V3 quantization_config).
+struct Fp8Config {
+  int64_t block_rows = 128, block_cols = 128;  // weight_block_size
 };
 
 struct AttentionConfig {
@@ -38,6 +73,7 @@ struct AttentionConfig {
   int64_t n_kv_heads = 0;     // GQA: each KV head serves n_heads / n_kv_heads query heads
   int64_t head_dim = 0;       // per-head size of q, k, v
   int64_t sliding_window = 0; // 0 = full causal attention
+  double softmax_scale = 0.0;  // 0 = 1/sqrt(head_dim); MLA: (nope + rope)^-0.5 · mscale²
 };
 
 struct ModelConfig {
@@ -51,6 +87,11 @@ struct ModelConfig {
   float norm_eps = 1e-5f;     // RMSNorm epsilon
   AttentionConfig attn;
   RopeConfig rope;
+  std::optional<MlaConfig> mla;   // present: attention is MLA (attn.* holds n_heads only)
+  std::optional<MoeConfig> moe;   // present: layers >= first_dense_layers are MoE
+  std::optional<Fp8Config> fp8;   // present: F8_E4M3 weights carry weight_scale_inv grids
+
+  bool layer_is_moe(int64_t layer) const { return moe && layer >= moe->first_dense_layers; }
   bool tied_embeddings = false;  // output head reuses token_embd
   std::vector<int64_t> eos_ids;   // from config.json (HF); the tokenizer's own EOS is used too
   int64_t bos_id = -1;

@@ -13,6 +13,12 @@
 
 namespace moeinfer {
 
+//  - yarn (DeepSeek model.py precompute_freqs_cis): with corr(n) = d·ln(L / (2π n)) / (2 ln θ),
+//      low = max(floor(corr(beta_fast)), 0), high = min(ceil(corr(beta_slow)), d - 1),
+//      ramp_i = clamp((i - low) / (high - low), 0, 1): f' = f / factor · ramp + f · (1 - ramp).
 std::vector<float> rope_inv_freq(const RopeConfig& r);
+
+// YaRN's magnitude factor: 1 for factor <= 1, else 0.1 · mscale · ln(factor) + 1.
+double yarn_mscale(double factor, double mscale);
 
 }  // namespace moeinfer

@@ -10,13 +10,18 @@ namespace {
 int64_t context_of(const Model& m, const SessionOptions& o) {
   return o.context > 0 ? o.context : m.config().context_length;
 }
+
+KvCache make_cache(const Model& m, const SessionOptions& o) {
+  int64_t k_dim, v_dim;
+  kv_cache_dims(m.config(), o.mla_absorbed, &k_dim, &v_dim);
+  return KvCache(m.config().n_layers, context_of(m, o), k_dim, v_dim, m.config().attn.sliding_window);
+}
 }  // namespace
 
 Session::Session(const Model& model, const Kernels& kernels, ThreadPool& pool, const SessionOptions& opts)
     : model_(model),
-      ctx_{kernels, pool},
-      cache_(model.config().n_layers, context_of(model, opts),
-             model.config().attn.n_kv_heads * model.config().attn.head_dim, model.config().attn.sliding_window),
+      ctx_{kernels, pool, opts.mla_absorbed},
+      cache_(make_cache(model, opts)),
       state_(model.config(), std::max<int64_t>(1, opts.max_batch), context_of(model, opts), pool.size()),
       logits_(static_cast<size_t>(std::max<int64_t>(1, opts.max_batch)) * model.config().n_vocab) {}
 

@@ -17,6 +17,7 @@ namespace moeinfer {
 struct SessionOptions {
   int64_t context = 0;     // positions a session may reach; 0 = the model's context length
   int64_t max_batch = 256; // prompt tokens per forward call
+  bool mla_absorbed = true; // MLA models: absorbed (latent cache) or naive (per-head K/V cache)
 };
 
 class Session {

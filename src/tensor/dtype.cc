@@ -24,7 +24,7 @@ constexpr Entry kTable[] = {
     {23, {"iq4_xs", 256, 136, false}}, {24, {"i8", 1, 1, false}},       {25, {"i16", 1, 2, false}},
     {26, {"i32", 1, 4, false}},      {27, {"i64", 1, 8, false}},        {28, {"f64", 1, 8, false}},
     {29, {"iq1_m", 256, 56, false}}, {30, {"bf16", 1, 2, true}},        {34, {"tq1_0", 256, 54, false}},
-    {35, {"tq2_0", 256, 66, false}}, {39, {"mxfp4", 32, 17, false}},    {1000, {"f8_e4m3", 1, 1, false}},
+    {35, {"tq2_0", 256, 66, false}}, {39, {"mxfp4", 32, 17, false}},    {1000, {"f8_e4m3", 1, 1, true}},
 };
 
 }  // namespace

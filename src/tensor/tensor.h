@@ -17,12 +17,29 @@ struct TensorView {
   int64_t ne[4] = {1, 1, 1, 1};
   const uint8_t* data = nullptr;
   uint64_t nbytes = 0;
+  // Block-scaled types (F8_E4M3 with DeepSeek's weight_scale_inv): the F32 scale of element
+  // (r, c) is block_scale[((r + scale_row0) / block_rows) * scale_cols + c / block_cols].
+  // scale_row0 is the absolute row of this view's row 0 (views may be row slices).
+  const float* block_scale = nullptr;
+  int64_t scale_cols = 0, block_rows = 0, block_cols = 0, scale_row0 = 0;
 
   int64_t numel() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t cols() const { return ne[0]; }                  // elements per row
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }  // all outer dimensions
   uint64_t row_bytes() const { return rows() > 0 ? nbytes / static_cast<uint64_t>(rows()) : 0; }
   bool valid() const { return data != nullptr; }
+  // Rows [r0, r0 + n) of a matrix, as a view of the same type.
+  TensorView rows_slice(int64_t r0, int64_t n) const {
+    TensorView v = *this;
+    const uint64_t rb = row_bytes();
+    v.ne[1] = n;
+    v.ne[2] = v.ne[3] = 1;
+    v.n_dims = 2;
+    v.data = data + static_cast<uint64_t>(r0) * rb;
+    v.nbytes = static_cast<uint64_t>(n) * rb;
+    v.scale_row0 = scale_row0 + r0;
+    return v;
+  }
 };
 
 }  // namespace moeinfer

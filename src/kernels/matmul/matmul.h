@@ -25,9 +25,15 @@ struct MatmulArgs {
   int64_t n_tok;
   float* y;            // [n_tok][ldy]
   int64_t ldy;
+  // Block-scaled types only (F8_E4M3): see TensorView::block_scale.
+  const float* scale = nullptr;
+  int64_t scale_cols = 0, block_rows = 0, block_cols = 0, scale_row0 = 0;
 };
 
 using MatmulFn = void (*)(const MatmulArgs& a, int64_t r0, int64_t r1);
+
+// F8_E4M3 (block-scaled): each product is fp8(W[r][i]) · scale(r, i) · x[i], i.e. the weight is
+// dequantized exactly as the reference does (F32 value × F32 block scale) and summed in F32.
 
 // Per-ISA entry points; nullptr where an ISA has no kernel for a type.
 MatmulFn matmul_ref(DType t);

@@ -27,7 +27,8 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   // softmax(q·kᵀ / sqrt(hd)) · v for every (token, head). Query at position pos sees keys at
   // [lo, pos] (lo = pos - W + 1 with a sliding window W). Keys of this batch are read from s.k/s.v,
   // older ones from the cache, so a rolling cache of W slots serves batches of any length.
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = c.attn.softmax_scale > 0.0 ? static_cast<float>(c.attn.softmax_scale)
+                                                 : 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
   const int64_t window = c.attn.sliding_window;
   auto key = [&](int64_t p) -> const float* {

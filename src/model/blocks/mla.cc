@@ -1,0 +1,141 @@
+#include "model/blocks/mla.h"
+
+#include <cstring>
+
+#include "kernels/ops.h"
+
+namespace moeinfer {
+
+namespace {
+
+struct Dims {
+  int64_t nh, nope, rope, qk, vh, lora;
+};
+
+// q [n][nh][qk] with its rope part rotated; kv_a [n][lora + rope] -> latent [n][lora] (normed)
+// and the rope tail of kv_a rotated in place.
+void project_inputs(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, RunState& s, int64_t n,
+                    int64_t pos0, const Dims& d) {
+  const float* x = s.xb.data();
+  if (c.mla->q_lora_rank > 0) {
+    const int64_t r = c.mla->q_lora_rank;
+    matmul(ctx.kernels, ctx.pool, w.wq_a, x, n, s.q_a.data());
+    for (int64_t t = 0; t < n; ++t) rmsnorm(s.q_a.data() + t * r, s.q_a.data() + t * r, w.q_norm, r, c.norm_eps);
+    matmul(ctx.kernels, ctx.pool, w.wq_b, s.q_a.data(), n, s.q.data());
+  } else {
+    matmul(ctx.kernels, ctx.pool, w.wq, x, n, s.q.data());
+  }
+  matmul(ctx.kernels, ctx.pool, w.wkv_a, x, n, s.kv_a.data());
+  const int64_t kva = d.lora + d.rope;
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t pos = pos0 + t;
+    rmsnorm(s.latent.data() + t * d.lora, s.kv_a.data() + t * kva, w.kv_norm, d.lora, c.norm_eps);
+    rope_interleaved(s.kv_a.data() + t * kva + d.lora, d.rope, s.inv_freq.data(), pos);
+    for (int64_t h = 0; h < d.nh; ++h)
+      rope_interleaved(s.q.data() + (t * d.nh + h) * d.qk + d.nope, d.rope, s.inv_freq.data(), pos);
+  }
+}
+
+// softmax over keys [0, pos] for every (token, head), combining with `score(t, h, p)` and
+// accumulating `value(p, h)` rows of width `vw` into out[(t * nh + h) * vw].
+template <typename Score, typename Value>
+void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int64_t nh, int64_t vw, float scale,
+            float* out, Score score, Value value) {
+  const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
+  auto work = [&](int thread, int n_threads) {
+    float* sc = s.scores.data() + thread * scratch;
+    int64_t i0, i1;
+    split_range(n * nh, thread, n_threads, 1, &i0, &i1);
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / nh, h = i % nh, pos = pos0 + t;
+      for (int64_t p = 0; p <= pos; ++p) sc[p] = score(t, h, p) * scale;
+      softmax(sc, pos + 1);
+      float* o = out + i * vw;
+      std::memset(o, 0, vw * sizeof(float));
+      for (int64_t p = 0; p <= pos; ++p) {
+        const float* vp = value(p, h);
+        const float a = sc[p];
+        for (int64_t k = 0; k < vw; ++k) o[k] += a * vp[k];
+      }
+    }
+  };
+  if (n * nh * (pos0 + n) * vw < 65536) work(0, 1);
+  else ctx.pool.run(work);
+}
+
+inline float dot(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
+               RunState& s, int64_t n, int64_t pos0, const Dims& d) {
+  // Expand this batch: kv_b = wkv_b · latent -> per head [k_nope | v]; keys [k_nope | k_rope].
+  matmul(ctx.kernels, ctx.pool, w.wkv_b, s.latent.data(), n, s.kv_b.data());
+  const int64_t kdim = d.nh * d.qk, vdim = d.nh * d.vh, kvb = d.nh * (d.nope + d.vh), kva = d.lora + d.rope;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t h = 0; h < d.nh; ++h) {
+      const float* src = s.kv_b.data() + t * kvb + h * (d.nope + d.vh);
+      float* k = s.k.data() + t * kdim + h * d.qk;
+      std::memcpy(k, src, d.nope * sizeof(float));
+      std::memcpy(k + d.nope, s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
+      std::memcpy(s.v.data() + t * vdim + h * d.vh, src + d.nope, d.vh * sizeof(float));
+    }
+  auto key = [&](int64_t p) { return p >= pos0 ? s.k.data() + (p - pos0) * kdim : cache.k(layer, p); };
+  auto val = [&](int64_t p) { return p >= pos0 ? s.v.data() + (p - pos0) * vdim : cache.v(layer, p); };
+  attend(ctx, s, n, pos0, d.nh, d.vh, static_cast<float>(c.attn.softmax_scale), s.att.data(),
+         [&](int64_t t, int64_t h, int64_t p) { return dot(s.q.data() + (t * d.nh + h) * d.qk, key(p) + h * d.qk, d.qk); },
+         [&](int64_t p, int64_t h) { return val(p) + h * d.vh; });
+  for (int64_t t = 0; t < n; ++t) {
+    std::memcpy(cache.k(layer, pos0 + t), s.k.data() + t * kdim, kdim * sizeof(float));
+    std::memcpy(cache.v(layer, pos0 + t), s.v.data() + t * vdim, vdim * sizeof(float));
+  }
+}
+
+void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer,
+                  KvCache& cache, RunState& s, int64_t n, int64_t pos0, const Dims& d) {
+  const int64_t kva = d.lora + d.rope, stride = d.nope + d.vh;
+  float* gather = s.k.data();  // scratch [n][max(nope, lora)] (s.k is unused by this form)
+  // q_abs[t][h] = W_uk[h]ᵀ · q_nope[t][h], W_uk[h] = rows [h·stride, h·stride + nope) of wkv_b.
+  for (int64_t h = 0; h < d.nh; ++h) {
+    for (int64_t t = 0; t < n; ++t)
+      std::memcpy(gather + t * d.nope, s.q.data() + (t * d.nh + h) * d.qk, d.nope * sizeof(float));
+    matmul_t(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride, d.nope), gather, n, s.q_abs.data() + h * d.lora,
+             d.nh * d.lora);
+  }
+  auto lat = [&](int64_t p) { return p >= pos0 ? s.latent.data() + (p - pos0) * d.lora : cache.k(layer, p); };
+  auto kpe = [&](int64_t p) { return p >= pos0 ? s.kv_a.data() + (p - pos0) * kva + d.lora : cache.v(layer, p); };
+  attend(ctx, s, n, pos0, d.nh, d.lora, static_cast<float>(c.attn.softmax_scale), s.att_lat.data(),
+         [&](int64_t t, int64_t h, int64_t p) {
+           return dot(s.q_abs.data() + (t * d.nh + h) * d.lora, lat(p), d.lora) +
+                  dot(s.q.data() + (t * d.nh + h) * d.qk + d.nope, kpe(p), d.rope);
+         },
+         [&](int64_t p, int64_t) { return lat(p); });
+  // att[t][h] = W_uv[h] · att_lat[t][h], W_uv[h] = rows [h·stride + nope, (h+1)·stride).
+  for (int64_t h = 0; h < d.nh; ++h) {
+    for (int64_t t = 0; t < n; ++t)
+      std::memcpy(gather + t * d.lora, s.att_lat.data() + (t * d.nh + h) * d.lora, d.lora * sizeof(float));
+    matmul(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride + d.nope, d.vh), gather, n,
+           s.att.data() + h * d.vh, d.nh * d.vh);
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    std::memcpy(cache.k(layer, pos0 + t), s.latent.data() + t * d.lora, d.lora * sizeof(float));
+    std::memcpy(cache.v(layer, pos0 + t), s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
+  }
+}
+
+}  // namespace
+
+void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
+               RunState& s, int64_t n, int64_t pos0) {
+  const MlaConfig& m = *c.mla;
+  const Dims d{c.attn.n_heads, m.qk_nope_dim, m.qk_rope_dim, m.qk_nope_dim + m.qk_rope_dim, m.v_head_dim,
+               m.kv_lora_rank};
+  project_inputs(ctx, c, w, s, n, pos0, d);
+  if (ctx.mla_absorbed) mla_absorbed(ctx, c, w, layer, cache, s, n, pos0, d);
+  else mla_naive(ctx, c, w, layer, cache, s, n, pos0, d);
+  matmul(ctx.kernels, ctx.pool, w.wo, s.att.data(), n, s.out.data());
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,100 @@
+#include "model/blocks/moe.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "kernels/ops.h"
+#include "model/blocks/ffn.h"
+#include "model/blocks/routing.h"
+
+namespace moeinfer {
+
+namespace {
+
+// Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
+void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n) {
+  matmul(ctx.kernels, ctx.pool, w.gate, s.xb.data(), n, s.router.data());
+  std::vector<float> bias_copy;  // empty: no bias
+  const float* bias = nullptr;
+  if (w.gate_bias.valid()) {
+    // The bias is F32 in every known checkpoint; read it without assuming alignment.
+    static thread_local std::vector<float> b;
+    b.resize(e.n_experts);
+    for (int64_t i = 0; i < e.n_experts; ++i) {
+      if (w.gate_bias.type == DType::kF32) std::memcpy(&b[i], w.gate_bias.data + 4 * i, 4);
+      else b[i] = 0.0f;
+    }
+    bias = b.data();
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    float* sc = s.router.data() + t * e.n_experts;
+    if (e.scoring == MoeScoring::kSigmoid) {
+      for (int64_t i = 0; i < e.n_experts; ++i) sc[i] = 1.0f / (1.0f + std::exp(-sc[i]));
+    } else {
+      softmax(sc, e.n_experts);
+    }
+    route_experts(e, sc, bias, s.route_ids.data() + t * e.n_experts_per_tok, s.route_w.data() + t * e.n_experts_per_tok,
+                  s.route_scratch.data());
+  }
+}
+
+void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n,
+                int64_t dim) {
+  if (e.n_shared_experts > 0) {
+    swiglu_ffn(ctx, w.shared.w1, w.shared.w2, w.shared.w3, s.xb.data(), n, s.h1.data(), s.h3.data(), s.out.data());
+    for (int64_t i = 0; i < n * dim; ++i) s.out[i] = s.moe_acc[i] + s.out[i];
+  } else {
+    std::memcpy(s.out.data(), s.moe_acc.data(), n * dim * sizeof(float));
+  }
+}
+
+}  // namespace
+
+void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s, int64_t n) {
+  const MoeConfig& e = *c.moe;
+  const int64_t dim = c.dim, k = e.n_experts_per_tok, B = s.max_batch;
+  route_batch(ctx, e, w, s, n);
+  // Group tokens by expert.
+  for (int64_t x = 0; x < e.n_experts; ++x) s.expert_count[x] = 0;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t j = 0; j < k; ++j) {
+      const int32_t x = s.route_ids[t * k + j];
+      const int64_t slot = s.expert_count[x]++;
+      s.expert_tokens[x * B + slot] = static_cast<int32_t>(t);
+      s.expert_tok_w[x * B + slot] = s.route_w[t * k + j];
+    }
+  std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
+  for (int64_t x = 0; x < e.n_experts; ++x) {
+    const int64_t cnt = s.expert_count[x];
+    if (cnt == 0) continue;
+    for (int64_t i = 0; i < cnt; ++i)
+      std::memcpy(s.xg.data() + i * dim, s.xb.data() + s.expert_tokens[x * B + i] * dim, dim * sizeof(float));
+    const FfnWeights& f = w.experts[x];
+    swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xg.data(), cnt, s.h1.data(), s.h3.data(), s.yg.data());
+    for (int64_t i = 0; i < cnt; ++i) {
+      float* acc = s.moe_acc.data() + s.expert_tokens[x * B + i] * dim;
+      const float* y = s.yg.data() + i * dim;
+      const float wt = s.expert_tok_w[x * B + i];
+      for (int64_t j = 0; j < dim; ++j) acc[j] += y[j] * wt;
+    }
+  }
+  add_shared(ctx, e, w, s, n, dim);
+}
+
+void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s,
+                         int64_t n) {
+  const MoeConfig& e = *c.moe;
+  const int64_t dim = c.dim, k = e.n_experts_per_tok;
+  route_batch(ctx, e, w, s, n);
+  std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t j = 0; j < k; ++j) {
+      const FfnWeights& f = w.experts[s.route_ids[t * k + j]];
+      swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xb.data() + t * dim, 1, s.h1.data(), s.h3.data(), s.yg.data());
+      const float wt = s.route_w[t * k + j];
+      for (int64_t i = 0; i < dim; ++i) s.moe_acc[t * dim + i] += s.yg[i] * wt;
+    }
+  add_shared(ctx, e, w, s, n, dim);
+}
+
+}  // namespace moeinfer

@@ -1,0 +1,19 @@
+// Mixture-of-experts FFN (DeepSeek MoE): router -> route_experts (routing.h) -> routed experts
+// weighted and summed -> plus the shared experts, unweighted. Input s.xb [n][dim], output
+// s.out [n][dim].
+//  - moe_block: expert-grouped execution. The tokens routed to each expert are gathered and the
+//    expert runs once over all of them (one matmul per weight per batch, so each expert's weights
+//    are read once per batch, not once per token); outputs are scattered back with their weights,
+//    experts in increasing id order (as model.py's loop adds them). Decode runs only the chosen.
+//  - moe_block_per_token: the slow, obvious form (every token, every chosen expert, one row at a
+//    time), kept to test the grouped form against.
+#pragma once
+#include "model/transformer.h"
+
+namespace moeinfer {
+
+void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s, int64_t n);
+void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s,
+                         int64_t n);
+
+}  // namespace moeinfer
