@@ -7,6 +7,8 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "runtime/mtp_runner.h"
+#include "runtime/sampler.h"
 
 namespace moeinfer {
 
@@ -24,18 +26,33 @@ int cmd_logits(int argc, char** argv) {
     std::fputs(a.help_text().c_str(), stdout);
     return 0;
   }
-  Runtime rt = open_runtime(a, false);
-  if (a.flag("--mtp"))
-    throw Error(rt.model->path(), "--mtp", "this model has no multi-token-prediction module");
+  const bool mtp = a.flag("--mtp");
+  Runtime rt = open_runtime(a, false, mtp);
   std::vector<int32_t> ids = prompt_ids(a, *rt.model);
   const int64_t n = static_cast<int64_t>(ids.size());
+  const ModelConfig& c = rt.model->config();
   auto session = rt.new_session(a, n);
-  const float* logits = session->eval(ids, /*all_logits=*/true);
-  const int64_t nv = rt.model->config().n_vocab;
+  std::vector<float> hidden(mtp ? static_cast<size_t>(n * c.dim) : 0);
+  const float* logits = session->eval(ids.data(), n, /*all_logits=*/true, mtp ? hidden.data() : nullptr);
+  const int64_t nv = c.n_vocab;
   JsonWriter j;
   j.begin_object().key("tokens").ints(ids).key("logits").begin_array();
   for (int64_t t = 0; t < n; ++t) j.floats(logits + t * nv, nv);
-  j.end_array().end_object();
+  j.end_array();
+  if (mtp) {
+    // MTP row i is fed the true token i+1; the last row is fed the main model's argmax there.
+    std::vector<int32_t> next(ids.begin() + 1, ids.end());
+    const int32_t last_greedy = argmax(logits + (n - 1) * nv, nv);
+    next.push_back(last_greedy);
+    MtpRunner runner(*rt.model, *rt.kernels, *rt.pool, session->capacity(), n, session_mla_absorbed(a));
+    const float* ml = runner.eval(hidden.data(), next.data(), n);
+    j.key("mtp_logits").begin_array();
+    for (int64_t t = 0; t + 1 < n; ++t) j.floats(ml + t * nv, nv);
+    j.end_array();
+    j.key("mtp_last_greedy").begin_object().key("next_token").value(static_cast<int64_t>(last_greedy));
+    j.key("logits").floats(ml + (n - 1) * nv, nv).end_object();
+  }
+  j.end_object();
   write_json_output(a, j.str());
   return 0;
 }

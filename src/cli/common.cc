@@ -36,7 +36,7 @@ std::string default_model_path() {
   throw Error(rel, "", "the shipped model was not found next to the executable or in the source tree; pass -m MODEL");
 }
 
-Runtime open_runtime(const Args& a, bool allow_default) {
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   Runtime rt;
   std::string path = a.str("--model");
   if (path.empty()) {
@@ -47,7 +47,9 @@ Runtime open_runtime(const Args& a, bool allow_default) {
   rt.kernels = std::make_unique<Kernels>(isa);
   const int threads = static_cast<int>(a.integer("--threads", ThreadPool::default_threads(), 1, 1024));
   double t0 = now_seconds();
-  rt.model = Model::load(path);
+  LoadOptions lo;
+  lo.load_mtp = load_mtp;
+  rt.model = Model::load(path, lo);
   rt.load_seconds = now_seconds() - t0;
   rt.pool = std::make_unique<ThreadPool>(threads);
   return rt;
@@ -57,11 +59,14 @@ std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch) 
   SessionOptions o;
   o.context = a.integer("--ctx", 0, 0, int64_t{1} << 24);
   o.max_batch = max_batch;
-  const std::string mla = a.str("--mla", "absorbed");
-  if (mla != "absorbed" && mla != "naive")
-    throw UsageError("--mla", "expected absorbed or naive, got '" + mla + "'");
-  o.mla_absorbed = mla == "absorbed";
+  o.mla_absorbed = session_mla_absorbed(a);
   return std::make_unique<Session>(*model, *kernels, *pool, o);
+}
+
+bool session_mla_absorbed(const Args& a) {
+  const std::string mla = a.str("--mla", "absorbed");
+  if (mla != "absorbed" && mla != "naive") throw UsageError("--mla", "expected absorbed or naive, got '" + mla + "'");
+  return mla == "absorbed";
 }
 
 std::vector<int32_t> prompt_ids(const Args& a, const Model& m) {

@@ -27,7 +27,10 @@ std::string default_model_path();
 
 // Loads -m (or the shipped model when allow_default), selects kernels (--isa / MOEINFER_ISA) and
 // starts the thread pool (-t).
-Runtime open_runtime(const Args& a, bool allow_default);
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false);
+
+// --mla absorbed|naive (default absorbed); throws UsageError on other values.
+bool session_mla_absorbed(const Args& a);
 
 // The prompt ids from --tokens (fed exactly) or --text (tokenized, BOS as the tokenizer says).
 std::vector<int32_t> prompt_ids(const Args& a, const Model& m);

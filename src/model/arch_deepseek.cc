@@ -19,6 +19,8 @@ void deepseek_read_hf(const JsonConfig& j, ModelConfig* c) {
   c->dim = j.get_int("hidden_size");
   c->ffn_dim = j.get_int("intermediate_size");
   c->n_layers = j.get_int("num_hidden_layers");
+  c->n_mtp_layers = j.get_int("num_nextn_predict_layers", 0);
+  if (c->n_mtp_layers < 0) throw Error(j.path(), "num_nextn_predict_layers", "expected >= 0");
   c->attn.n_heads = j.get_int("num_attention_heads");
   c->attn.n_kv_heads = c->attn.n_heads;  // MLA: every head has its own decompressed K/V
   c->norm_eps = static_cast<float>(j.get_number("rms_norm_eps", 1e-6));
@@ -123,51 +125,75 @@ FfnWeights bind_ffn(const TensorSet& t, const std::string& p, int64_t dim, int64
 
 }  // namespace
 
-void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& c, bool u, ModelWeights* w) {
-  if (naming != WeightNaming::kHf)
-    throw Error(t.path(), "general.architecture", "DeepSeek GGUF files are not supported yet");
+namespace {
+
+// One transformer layer stored as model.layers.{index}: MLA attention plus the dense FFN or MoE
+// (layer_is_moe(index) decides, so MTP blocks after the main layers are MoE when the main ones are).
+void bind_layer(const TensorSet& t, int64_t index, const ModelConfig& c, bool u, ModelWeights* w, LayerWeights* l) {
   const MlaConfig& m = *c.mla;
   const int64_t d = c.dim, nh = c.attn.n_heads;
   const int64_t qk = m.qk_nope_dim + m.qk_rope_dim;
+  const std::string p = "model.layers." + std::to_string(index) + ".";
+  l->attn_norm = bind_tensor(t, p + "input_layernorm.weight", {d}, u);
+  l->ffn_norm = bind_tensor(t, p + "post_attention_layernorm.weight", {d}, u);
+  MlaWeights& a = l->mla;
+  const std::string s = p + "self_attn.";
+  if (m.q_lora_rank > 0) {
+    a.wq_a = bind_linear(t, s + "q_a_proj.weight", {d, m.q_lora_rank}, u, c, w);
+    a.q_norm = bind_tensor(t, s + "q_a_layernorm.weight", {m.q_lora_rank}, u);
+    a.wq_b = bind_linear(t, s + "q_b_proj.weight", {m.q_lora_rank, nh * qk}, u, c, w);
+  } else {
+    a.wq = bind_linear(t, s + "q_proj.weight", {d, nh * qk}, u, c, w);
+  }
+  a.wkv_a = bind_linear(t, s + "kv_a_proj_with_mqa.weight", {d, m.kv_lora_rank + m.qk_rope_dim}, u, c, w);
+  a.kv_norm = bind_tensor(t, s + "kv_a_layernorm.weight", {m.kv_lora_rank}, u);
+  a.wkv_b = bind_linear(t, s + "kv_b_proj.weight", {m.kv_lora_rank, nh * (m.qk_nope_dim + m.v_head_dim)}, u, c, w);
+  a.wo = bind_linear(t, s + "o_proj.weight", {nh * m.v_head_dim, d}, u, c, w);
+  const std::string f = p + "mlp.";
+  if (!c.layer_is_moe(index)) {
+    FfnWeights dense = bind_ffn(t, f, d, c.ffn_dim, u, c, w);
+    l->w1 = dense.w1;
+    l->w2 = dense.w2;
+    l->w3 = dense.w3;
+    return;
+  }
+  const MoeConfig& e = *c.moe;
+  l->moe.gate = bind_tensor(t, f + "gate.weight", {d, e.n_experts}, u);
+  if (const TensorView* b = find_tensor_checked(t, f + "gate.e_score_correction_bias", {e.n_experts}, u))
+    l->moe.gate_bias = *b;
+  l->moe.experts.resize(e.n_experts);
+  for (int64_t x = 0; x < e.n_experts; ++x)
+    l->moe.experts[x] = bind_ffn(t, f + "experts." + std::to_string(x) + ".", d, e.expert_ffn_dim, u, c, w);
+  if (e.n_shared_experts > 0)
+    l->moe.shared = bind_ffn(t, f + "shared_experts.", d, e.n_shared_experts * e.expert_ffn_dim, u, c, w);
+}
+
+}  // namespace
+
+void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& c, const BindOptions& o,
+                   ModelWeights* w) {
+  if (naming != WeightNaming::kHf)
+    throw Error(t.path(), "general.architecture", "DeepSeek GGUF files are not supported yet");
+  const bool u = o.require_usable;
+  const int64_t d = c.dim;
   w->tok_embd = bind_tensor(t, "model.embed_tokens.weight", {d, c.n_vocab}, u);
   w->output_norm = bind_tensor(t, "model.norm.weight", {d}, u);
   w->output = c.tied_embeddings ? w->tok_embd : bind_tensor(t, "lm_head.weight", {d, c.n_vocab}, u);
   w->layers.resize(c.n_layers);
-  for (int64_t i = 0; i < c.n_layers; ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    LayerWeights& l = w->layers[i];
-    l.attn_norm = bind_tensor(t, p + "input_layernorm.weight", {d}, u);
-    l.ffn_norm = bind_tensor(t, p + "post_attention_layernorm.weight", {d}, u);
-    MlaWeights& a = l.mla;
-    const std::string s = p + "self_attn.";
-    if (m.q_lora_rank > 0) {
-      a.wq_a = bind_linear(t, s + "q_a_proj.weight", {d, m.q_lora_rank}, u, c, w);
-      a.q_norm = bind_tensor(t, s + "q_a_layernorm.weight", {m.q_lora_rank}, u);
-      a.wq_b = bind_linear(t, s + "q_b_proj.weight", {m.q_lora_rank, nh * qk}, u, c, w);
-    } else {
-      a.wq = bind_linear(t, s + "q_proj.weight", {d, nh * qk}, u, c, w);
-    }
-    a.wkv_a = bind_linear(t, s + "kv_a_proj_with_mqa.weight", {d, m.kv_lora_rank + m.qk_rope_dim}, u, c, w);
-    a.kv_norm = bind_tensor(t, s + "kv_a_layernorm.weight", {m.kv_lora_rank}, u);
-    a.wkv_b = bind_linear(t, s + "kv_b_proj.weight", {m.kv_lora_rank, nh * (m.qk_nope_dim + m.v_head_dim)}, u, c, w);
-    a.wo = bind_linear(t, s + "o_proj.weight", {nh * m.v_head_dim, d}, u, c, w);
-    const std::string f = p + "mlp.";
-    if (!c.layer_is_moe(i)) {
-      FfnWeights dense = bind_ffn(t, f, d, c.ffn_dim, u, c, w);
-      l.w1 = dense.w1;
-      l.w2 = dense.w2;
-      l.w3 = dense.w3;
-      continue;
-    }
-    const MoeConfig& e = *c.moe;
-    l.moe.gate = bind_tensor(t, f + "gate.weight", {d, e.n_experts}, u);
-    if (const TensorView* b = find_tensor_checked(t, f + "gate.e_score_correction_bias", {e.n_experts}, u))
-      l.moe.gate_bias = *b;
-    l.moe.experts.resize(e.n_experts);
-    for (int64_t x = 0; x < e.n_experts; ++x)
-      l.moe.experts[x] = bind_ffn(t, f + "experts." + std::to_string(x) + ".", d, e.expert_ffn_dim, u, c, w);
-    if (e.n_shared_experts > 0)
-      l.moe.shared = bind_ffn(t, f + "shared_experts.", d, e.n_shared_experts * e.expert_ffn_dim, u, c, w);
+  for (int64_t i = 0; i < c.n_layers; ++i) bind_layer(t, i, c, u, w, &w->layers[i]);
+  if (!o.load_mtp) return;
+  w->mtp.resize(c.n_mtp_layers);
+  for (int64_t k = 0; k < c.n_mtp_layers; ++k) {
+    const int64_t index = c.n_layers + k;
+    const std::string p = "model.layers." + std::to_string(index) + ".";
+    MtpWeights& m = w->mtp[k];
+    m.embed = bind_tensor(t, p + "embed_tokens.weight", {d, c.n_vocab}, u);
+    m.enorm = bind_tensor(t, p + "enorm.weight", {d}, u);
+    m.hnorm = bind_tensor(t, p + "hnorm.weight", {d}, u);
+    m.eh_proj = bind_linear(t, p + "eh_proj.weight", {2 * d, d}, u, c, w);
+    m.head_norm = bind_tensor(t, p + "shared_head.norm.weight", {d}, u);
+    m.head = bind_tensor(t, p + "shared_head.head.weight", {d, c.n_vocab}, u);
+    bind_layer(t, index, c, u, w, &m.block);
   }
 }
 

@@ -128,7 +128,8 @@ void llama_read_hf(const JsonConfig& j, ModelConfig* c) {
   }
 }
 
-void llama_bind(const TensorSet& t, WeightNaming n, const ModelConfig& c, bool u, ModelWeights* w) {
+void llama_bind(const TensorSet& t, WeightNaming n, const ModelConfig& c, const BindOptions& o, ModelWeights* w) {
+  const bool u = o.require_usable;
   const int64_t d = c.dim, q = c.attn.n_heads * c.attn.head_dim, kv = c.attn.n_kv_heads * c.attn.head_dim;
   w->tok_embd = bind_tensor(t, name_of(n, kEmbed), {d, c.n_vocab}, u);
   w->output_norm = bind_tensor(t, name_of(n, kOutNorm), {d}, u);

@@ -8,11 +8,11 @@
 namespace moeinfer {
 
 void deepseek_read_hf(const JsonConfig& j, ModelConfig* cfg);
-void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, bool require_usable,
+void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, const BindOptions& o,
                    ModelWeights* w);
 void llama_read_gguf(const GgufFile& g, ModelConfig* cfg);
 void llama_read_hf(const JsonConfig& j, ModelConfig* cfg);
-void llama_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, bool require_usable,
+void llama_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, const BindOptions& o,
                 ModelWeights* w);
 
 namespace {

@@ -15,6 +15,12 @@ namespace moeinfer {
 // Which naming scheme the tensors of a file follow.
 enum class WeightNaming { kGguf, kHf };
 
+// What a binder loads besides the main model.
+struct BindOptions {
+  bool require_usable = true;  // reject tensor types without kernels
+  bool load_mtp = false;       // also bind the multi-token-prediction layers
+};
+
 struct ArchSpec {
   const char* name;                     // engine name (ModelConfig::arch)
   const char* gguf_name;                // general.architecture, or nullptr
@@ -22,7 +28,7 @@ struct ArchSpec {
   const char* hf_model_type;            // config.json model_type, or nullptr
   void (*read_gguf)(const GgufFile& g, ModelConfig* cfg);
   void (*read_hf)(const JsonConfig& j, ModelConfig* cfg);
-  void (*bind)(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, bool require_usable,
+  void (*bind)(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, const BindOptions& o,
                ModelWeights* w);
 };
 

@@ -91,6 +91,8 @@ struct ModelConfig {
   std::optional<MoeConfig> moe;   // present: layers >= first_dense_layers are MoE
   std::optional<Fp8Config> fp8;   // present: F8_E4M3 weights carry weight_scale_inv grids
 
+  int64_t n_mtp_layers = 0;       // num_nextn_predict_layers: MTP blocks stored after the main layers
+
   bool layer_is_moe(int64_t layer) const { return moe && layer >= moe->first_dense_layers; }
   bool tied_embeddings = false;  // output head reuses token_embd
   std::vector<int64_t> eos_ids;   // from config.json (HF); the tokenizer's own EOS is used too

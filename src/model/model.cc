@@ -31,7 +31,7 @@ void Model::load_gguf(const LoadOptions& opts) {
                 "unsupported architecture '" + arch + "' (supported: " + supported_gguf_archs() + ")");
   a->read_gguf(g, &config_);
   config_.validate(path_);
-  a->bind(g, WeightNaming::kGguf, config_, opts.require_usable_types, &weights_);
+  a->bind(g, WeightNaming::kGguf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
   if (opts.load_tokenizer && g.has("tokenizer.ggml.model")) {
     tokenizer_ = make_gguf_tokenizer(g);
     if (tokenizer_->n_vocab() > config_.n_vocab)
@@ -63,7 +63,7 @@ void Model::load_hf_dir(const LoadOptions& opts) {
   config_.validate(j.path());
   safetensors_ = SafetensorsSet::open_dir(path_);
   tensors_ = safetensors_.get();
-  a->bind(*safetensors_, WeightNaming::kHf, config_, opts.require_usable_types, &weights_);
+  a->bind(*safetensors_, WeightNaming::kHf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
   (void)opts.load_tokenizer;  // tokenizer.json support comes with the tokenizer work
 }
 

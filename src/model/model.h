@@ -16,6 +16,9 @@ struct LoadOptions {
   // When false, weights of types the engine cannot compute with yet are accepted (for `info`).
   bool require_usable_types = true;
   bool load_tokenizer = true;
+  // Bind the multi-token-prediction layers too (DeepSeek-V3); off by default so that a user who
+  // does not ask for MTP pays no memory for it.
+  bool load_mtp = false;
 };
 
 class Model {

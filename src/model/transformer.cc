@@ -70,23 +70,31 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
   inv_freq = rope_inv_freq(c.rope);
 }
 
+void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
+                   bool is_moe, int64_t cache_layer, KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
+  const int64_t dim = c.dim;
+  for (int64_t t = 0; t < n; ++t)
+    rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.attn_norm, dim, c.norm_eps);
+  if (c.mla) mla_block(ctx, c, lw.mla, cache_layer, cache, s, n, pos0);
+  else attention_block(ctx, c, lw, cache_layer, cache, s, n, pos0);
+  for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
+  for (int64_t t = 0; t < n; ++t)
+    rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.ffn_norm, dim, c.norm_eps);
+  if (is_moe) moe_block(ctx, c, lw.moe, s, n);
+  else ffn_block(ctx, c, lw, s, n);
+  for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
+  (void)layer;
+}
+
 void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
-             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits) {
+             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits, float* hidden) {
   const int64_t dim = c.dim;
   for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, tokens[t]);
-  for (int64_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& lw = w.layers[l];
+  for (int64_t l = 0; l < c.n_layers; ++l)
+    layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, cache, s, n, pos0);
+  if (hidden)  // every row's final hidden state after the output norm (MTP's input)
     for (int64_t t = 0; t < n; ++t)
-      rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.attn_norm, dim, c.norm_eps);
-    if (c.mla) mla_block(ctx, c, lw.mla, l, cache, s, n, pos0);
-    else attention_block(ctx, c, lw, l, cache, s, n, pos0);
-    for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
-    for (int64_t t = 0; t < n; ++t)
-      rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.ffn_norm, dim, c.norm_eps);
-    if (c.layer_is_moe(l)) moe_block(ctx, c, lw.moe, s, n);
-    else ffn_block(ctx, c, lw, s, n);
-    for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
-  }
+      rmsnorm(hidden + t * dim, s.x.data() + t * dim, w.output_norm, dim, c.norm_eps);
   if (logits == nullptr) return;
   const int64_t first = all_logits ? 0 : n - 1;
   const int64_t n_out = n - first;

@@ -62,7 +62,14 @@ struct RunState {
 // Runs n tokens through the model, writing their K/V at positions pos0.. into the cache.
 // logits: [n_out][n_vocab] where n_out = n when all_logits, else 1 (the last token); nullptr
 // skips the output head (a prompt chunk whose logits nobody reads).
+// hidden (optional): [n][dim] receives every row's final hidden state after the output norm.
 void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
-             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits);
+             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits,
+             float* hidden = nullptr);
+
+// One transformer layer over s.x (in place): x += attn(rmsnorm(x)); x += ffn(rmsnorm(x)).
+// cache_layer selects the cache rows (the MTP block uses its own cache's layer 0).
+void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
+                   bool is_moe, int64_t cache_layer, KvCache& cache, RunState& s, int64_t n, int64_t pos0);
 
 }  // namespace moeinfer

@@ -48,11 +48,25 @@ struct LayerWeights {
   MoeWeights moe;
 };
 
+// DeepSeek-V3 multi-token prediction module (model.layers.{n_layers + k}):
+// x = eh_proj(concat(enorm(embed[t_{i+1}]), hnorm(h_i))), one transformer block, then
+// head(norm(.)). h_i is the main model's final hidden state after its output norm.
+struct MtpWeights {
+  TensorView embed;      // [n_vocab, dim] (a copy of the main embedding in the checkpoint)
+  TensorView enorm;      // [dim]
+  TensorView hnorm;      // [dim]
+  TensorView eh_proj;    // [dim, 2 * dim]: columns [0, dim) take enorm(E), [dim, 2 dim) take hnorm(h)
+  LayerWeights block;    // MLA + MoE (or dense) block
+  TensorView head_norm;  // [dim] shared_head.norm
+  TensorView head;       // [n_vocab, dim] shared_head.head
+};
+
 struct ModelWeights {
   TensorView tok_embd;     // [n_vocab, dim]
   std::vector<LayerWeights> layers;
   TensorView output_norm;  // [dim]
   TensorView output;       // [n_vocab, dim]; == tok_embd when embeddings are tied
+  std::vector<MtpWeights> mtp;  // bound only when LoadOptions::load_mtp
   // Owned copies of FP8 block-scale grids (aligned F32), pointed to by TensorView::block_scale.
   std::vector<std::vector<float>> owned_scales;
 };

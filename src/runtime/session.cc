@@ -14,7 +14,8 @@ int64_t context_of(const Model& m, const SessionOptions& o) {
 KvCache make_cache(const Model& m, const SessionOptions& o) {
   int64_t k_dim, v_dim;
   kv_cache_dims(m.config(), o.mla_absorbed, &k_dim, &v_dim);
-  return KvCache(m.config().n_layers, context_of(m, o), k_dim, v_dim, m.config().attn.sliding_window);
+  const int64_t window = m.config().attn.sliding_window;
+  return KvCache(m.config().n_layers, context_of(m, o), k_dim, v_dim, window > 0 ? window + o.spare_slots : 0);
 }
 }  // namespace
 
@@ -25,7 +26,12 @@ Session::Session(const Model& model, const Kernels& kernels, ThreadPool& pool, c
       state_(model.config(), std::max<int64_t>(1, opts.max_batch), context_of(model, opts), pool.size()),
       logits_(static_cast<size_t>(std::max<int64_t>(1, opts.max_batch)) * model.config().n_vocab) {}
 
-const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits) {
+void Session::rollback(int64_t pos) {
+  if (pos < 0 || pos > pos_) throw Error(model_.path(), "rollback", "position outside [0, current]");
+  pos_ = pos;
+}
+
+const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits, float* hidden) {
   const ModelConfig& c = model_.config();
   if (n <= 0) throw Error(model_.path(), "tokens", "expected at least one token");
   for (int64_t i = 0; i < n; ++i)
@@ -43,7 +49,8 @@ const float* Session::eval(const int32_t* tokens, int64_t n, bool all_logits) {
     const bool last = done + b == n;
     // Chunks before the last need no logits unless every position's are wanted.
     float* out = all_logits ? logits_.data() + done * c.n_vocab : last ? logits_.data() : nullptr;
-    forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, all_logits, out);
+    forward(ctx_, c, model_.weights(), cache_, state_, tokens + done, b, pos_, all_logits, out,
+            hidden ? hidden + done * c.dim : nullptr);
     pos_ += b;
     done += b;
   }

@@ -1,0 +1,23 @@
+#include "model/mtp.h"
+
+#include "kernels/ops.h"
+
+namespace moeinfer {
+
+void mtp_forward(const ForwardContext& ctx, const ModelConfig& c, const MtpWeights& w, KvCache& cache, RunState& s,
+                 MtpState& ms, const float* hidden, const int32_t* next_tokens, int64_t n, int64_t pos0,
+                 float* logits) {
+  const int64_t dim = c.dim;
+  for (int64_t t = 0; t < n; ++t) {
+    float* cat = ms.cat.data() + t * 2 * dim;
+    embedding_row(s.xb.data(), w.embed, next_tokens[t]);
+    rmsnorm(cat, s.xb.data(), w.enorm, dim, c.norm_eps);
+    rmsnorm(cat + dim, hidden + t * dim, w.hnorm, dim, c.norm_eps);
+  }
+  matmul(ctx.kernels, ctx.pool, w.eh_proj, ms.cat.data(), n, s.x.data());
+  layer_forward(ctx, c, w.block, c.n_layers, c.layer_is_moe(c.n_layers), /*cache_layer=*/0, cache, s, n, pos0);
+  for (int64_t t = 0; t < n; ++t) rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, w.head_norm, dim, c.norm_eps);
+  matmul(ctx.kernels, ctx.pool, w.head, s.xb.data(), n, logits);
+}
+
+}  // namespace moeinfer
