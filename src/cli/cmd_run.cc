@@ -1,13 +1,16 @@
 // moeinfer run [-m MODEL] [-p TEXT] [-n N] [sampling options] [-t THREADS]
 // Streams the prompt and the generated text to stdout as it is produced; load time and speeds go
 // to stderr. Without -m it runs the shipped model (models/stories260K.gguf).
+#include <algorithm>
 #include <cstdio>
 
 #include "base/error.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/sampling_options.h"
+#include "runtime/mtp_runner.h"
 #include "runtime/sampler.h"
+#include "runtime/speculative.h"
 
 namespace moeinfer {
 
@@ -17,7 +20,8 @@ int cmd_run(int argc, char** argv) {
       {"--prompt", "-p", "TEXT", "prompt (default: \"Once upon a time\")"},
       {"--n-predict", "-n", "N", "tokens to generate (default 128; stops early at end-of-sequence)"},
       {"--chat", "", "", "wrap the prompt in the model's chat template"},
-      {"--draft", "", "KIND", "speculative drafter (mtp|ngram; not available yet)"},
+      {"--draft", "", "KIND", "speculative decoding with a drafter: mtp (DeepSeek-V3 MTP module) or ngram"},
+      {"--draft-max", "", "N", "most tokens drafted per step (default: 1 for mtp, 4 for ngram)"},
   };
   for (auto& o : sampling_option_specs()) specs.push_back(o);
   for (auto& o : model_run_options()) specs.push_back(o);
@@ -29,10 +33,14 @@ int cmd_run(int argc, char** argv) {
   }
   const int64_t n_gen = a.integer("--n-predict", 128, 0, int64_t{1} << 24);
   SamplerOptions so = sampling_options(a);
-  Runtime rt = open_runtime(a, true);
+  const std::string draft_kind = a.str("--draft");
+  if (!draft_kind.empty() && draft_kind != "mtp" && draft_kind != "ngram")
+    throw UsageError("--draft", "expected mtp or ngram, got '" + draft_kind + "'");
+  const int64_t max_draft = a.integer("--draft-max", draft_kind == "ngram" ? 4 : 1, 1, 64);
+  if (draft_kind == "mtp" && max_draft != 1) throw UsageError("--draft-max", "the MTP drafter proposes one token");
+  Runtime rt = open_runtime(a, true, draft_kind == "mtp");
   const Model& m = *rt.model;
   if (a.flag("--chat")) throw Error(m.path(), "--chat", "the model has no chat template");
-  if (a.has("--draft")) throw Error(m.path(), "--draft", "speculative decoding is not available for this model yet");
   const Tokenizer* tok = m.tokenizer();
   if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use `moeinfer generate --tokens`");
   const std::string prompt = a.str("--prompt", "Once upon a time");
@@ -43,7 +51,7 @@ int cmd_run(int argc, char** argv) {
                static_cast<long long>(m.config().dim), rt.load_seconds, rt.pool->size(),
                isa_name(rt.kernels->isa()), static_cast<unsigned long long>(so.seed));
 
-  auto session = rt.new_session(a);
+  auto session = rt.new_session(a, 256, draft_kind.empty() ? 0 : max_draft);
   if (static_cast<int64_t>(ids.size()) + n_gen > session->capacity())
     std::fprintf(stderr, "moeinfer: note: generation stops at the context length %lld\n",
                  static_cast<long long>(session->capacity()));
@@ -51,23 +59,53 @@ int cmd_run(int argc, char** argv) {
   stream_out(prompt);
   std::vector<int32_t> history = ids;
   const double t0 = now_seconds();
-  const float* logits = session->eval(ids, false);
-  const double t1 = now_seconds();
+  double t1 = t0;
   int64_t produced = 0;
   const int64_t nv = m.config().n_vocab;
-  for (; produced < n_gen; ++produced) {
-    int32_t next = sampler.sample(logits, nv, history);
-    if (next == tok->eos_id()) break;
-    stream_out(tok->token_to_piece(next));
-    history.push_back(next);
-    if (produced + 1 == n_gen || session->pos() >= session->capacity()) {
-      ++produced;
-      break;
+  DraftStats stats;
+  if (!draft_kind.empty()) {
+    std::unique_ptr<MtpRunner> runner;
+    std::unique_ptr<Drafter> drafter;
+    if (draft_kind == "mtp") {
+      runner = std::make_unique<MtpRunner>(m, *rt.kernels, *rt.pool, session->capacity(), 256, session_mla_absorbed(a));
+      drafter = make_mtp_drafter(*runner, sampler, nv);
+    } else {
+      drafter = make_ngram_drafter();
     }
-    logits = session->eval(&next, 1, false);
+    SpeculativeOptions o;
+    o.n_gen = std::min<int64_t>(n_gen, session->capacity() - static_cast<int64_t>(ids.size()));
+    o.max_draft = max_draft;
+    o.stop_at_eos = true;
+    o.eos = tok->eos_id();
+    o.on_token = [&](int32_t t) {
+      if (t != tok->eos_id()) stream_out(tok->token_to_piece(t));
+    };
+    produced = static_cast<int64_t>(speculative_generate(*session, *drafter, sampler, ids, o, &stats).size());
+  } else {
+    const float* logits = session->eval(ids, false);
+    t1 = now_seconds();
+    for (; produced < n_gen; ++produced) {
+      int32_t next = sampler.sample(logits, nv, history);
+      if (next == tok->eos_id()) break;
+      stream_out(tok->token_to_piece(next));
+      history.push_back(next);
+      if (produced + 1 == n_gen || session->pos() >= session->capacity()) {
+        ++produced;
+        break;
+      }
+      logits = session->eval(&next, 1, false);
+    }
   }
   const double t2 = now_seconds();
   stream_out("\n");
+  if (!draft_kind.empty())
+    std::fprintf(stderr,
+                 "moeinfer: %s drafts: %lld drafted, %lld accepted (%.1f %%), %.2f tokens per main forward; "
+                 "%lld tokens in %.1f ms incl. prompt (%.1f tok/s)\n",
+                 stats.kind.c_str(), static_cast<long long>(stats.drafted), static_cast<long long>(stats.accepted),
+                 100.0 * stats.acceptance_rate(), stats.tokens_per_forward(), static_cast<long long>(produced),
+                 (t2 - t0) * 1e3, produced / (t2 - t0));
+  else
   std::fprintf(stderr, "moeinfer: prompt: %zu tokens in %.1f ms (%.1f tok/s); generation: %lld tokens in %.1f ms (%.1f tok/s)\n",
                ids.size(), (t1 - t0) * 1e3, ids.size() / (t1 - t0), static_cast<long long>(produced),
                (t2 - t1) * 1e3, produced > 0 ? produced / (t2 - t1) : 0.0);

@@ -55,10 +55,11 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   return rt;
 }
 
-std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch) const {
+std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch, int64_t spare_slots) const {
   SessionOptions o;
   o.context = a.integer("--ctx", 0, 0, int64_t{1} << 24);
   o.max_batch = max_batch;
+  o.spare_slots = spare_slots;
   o.mla_absorbed = session_mla_absorbed(a);
   return std::make_unique<Session>(*model, *kernels, *pool, o);
 }

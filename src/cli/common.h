@@ -18,7 +18,7 @@ struct Runtime {
   std::unique_ptr<ThreadPool> pool;
   double load_seconds = 0.0;
 
-  std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256) const;
+  std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256, int64_t spare_slots = 0) const;
 };
 
 // The shipped model (models/stories260K.gguf), searched next to the executable, then in the

@@ -91,12 +91,45 @@ int32_t Sampler::sample(const float* logits, int64_t n, const std::vector<int32_
   // Temperature, then draw.
   double total = 0.0;
   for (int64_t i = 0; i < k; ++i) total += p[i] = std::exp((static_cast<double>(work_[ids_[i]]) - mx) / o_.temperature);
+  kept_ = k;
+  kept_p_.assign(p.begin(), p.begin() + k);
+  kept_total_ = total;
   double r = uniform() * total;
   for (int64_t i = 0; i < k; ++i) {
     r -= p[i];
     if (r < 0.0) return ids_[i];
   }
   return ids_[k - 1];
+}
+
+void Sampler::probabilities(const float* logits, int64_t n, const std::vector<int32_t>& history,
+                            std::vector<float>* p) {
+  p->assign(static_cast<size_t>(n), 0.0f);
+  if (greedy()) {
+    // the penalty applies before the argmax, as in sample()
+    Sampler copy(*this);
+    (*p)[copy.sample(logits, n, history)] = 1.0f;
+    return;
+  }
+  // Run the filter chain without consuming this sampler's random stream.
+  Sampler copy(*this);
+  copy.sample(logits, n, history);
+  for (int64_t i = 0; i < copy.kept_; ++i)
+    (*p)[copy.ids_[i]] = static_cast<float>(copy.kept_p_[i] / copy.kept_total_);
+}
+
+int32_t Sampler::draw(const std::vector<float>& p) {
+  double total = 0.0;
+  for (float v : p) total += v;
+  double r = uniform() * total;
+  int32_t last = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p[i] <= 0.0f) continue;
+    last = static_cast<int32_t>(i);
+    r -= p[i];
+    if (r < 0.0) return last;
+  }
+  return last;
 }
 
 }  // namespace moeinfer

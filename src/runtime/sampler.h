@@ -27,6 +27,12 @@ class Sampler {
   explicit Sampler(const SamplerOptions& o);
   // history: tokens so far (for the repetition penalty).
   int32_t sample(const float* logits, int64_t n, const std::vector<int32_t>& history);
+  // The distribution sample() draws from, dense over all n ids (zeros outside the kept set).
+  // Greedy settings give a one-hot at the argmax.
+  void probabilities(const float* logits, int64_t n, const std::vector<int32_t>& history, std::vector<float>* p);
+  // Draws an id from a dense distribution (need not be normalized; must have positive mass).
+  int32_t draw(const std::vector<float>& p);
+  bool greedy() const { return o_.temperature <= 0.0f; }
   double uniform();  // [0, 1)
 
  private:
@@ -35,6 +41,10 @@ class Sampler {
   uint64_t s_[4];
   std::vector<float> work_;
   std::vector<int32_t> ids_;
+  // The kept candidates of the last sample(): ids_[0..kept_) with unnormalized probabilities.
+  int64_t kept_ = 0;
+  std::vector<double> kept_p_;
+  double kept_total_ = 1.0;
 };
 
 }  // namespace moeinfer

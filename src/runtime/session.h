@@ -40,6 +40,7 @@ class Session {
   int64_t pos() const { return pos_; }
   int64_t capacity() const { return cache_.context(); }  // positions this session may reach
   int64_t n_vocab() const { return model_.config().n_vocab; }
+  int64_t dim() const { return model_.config().dim; }
   void reset() { pos_ = 0; }
   const KvCache& cache() const { return cache_; }
 
