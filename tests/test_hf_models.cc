@@ -29,13 +29,13 @@ void expect_rows_match(const float* got, const nlohmann::json& ref_rows, int64_t
   }
 }
 
-class HfGolden : public ::testing::TestWithParam<std::tuple<std::string, Isa>> {
+class HfModelGolden : public ::testing::TestWithParam<std::tuple<std::string, Isa>> {
  protected:
   std::string dir() const { return test::data_path(std::get<0>(GetParam())); }
   Isa isa() const { return std::get<1>(GetParam()); }
 };
 
-TEST_P(HfGolden, LogitsEveryFile) {
+TEST_P(HfModelGolden, LogitsEveryFile) {
   auto m = Model::load(dir());
   Kernels k(isa());
   ThreadPool pool(2);
@@ -56,7 +56,7 @@ TEST_P(HfGolden, LogitsEveryFile) {
   EXPECT_GE(files, 3);
 }
 
-TEST_P(HfGolden, Greedy32WithStepLogits) {
+TEST_P(HfModelGolden, Greedy32WithStepLogits) {
   auto m = Model::load(dir());
   Kernels k(isa());
   ThreadPool pool(2);
@@ -85,7 +85,7 @@ std::vector<Isa> isas() {
   return v;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, HfGolden,
+INSTANTIATE_TEST_SUITE_P(Models, HfModelGolden,
                          ::testing::Combine(::testing::Values("tiny-llama3", "tiny-mistral"), ::testing::ValuesIn(isas())),
                          [](const auto& info) {
                            std::string n = std::get<0>(info.param) + "_" + isa_name(std::get<1>(info.param));
