@@ -1,5 +1,6 @@
 #include "kernels/dispatch.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "base/error.h"
@@ -21,10 +22,27 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
     matmul_isa_[slot(t)] = used;
     matmul_t_[slot(t)] = matmul_t_ref(t);
   }
+  for (DType t : {DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    Isa used = Isa::kScalar;
+    qmatmul_[slot(t)] = select_qmatmul(t, isa, &used);
+    qmatmul_isa_[slot(t)] = used;
+  }
 }
 
 MatmulFn Kernels::matmul(DType t) const { return matmul_[slot(t)]; }
-Isa Kernels::matmul_isa(DType t) const { return matmul_isa_[slot(t)]; }
+Isa Kernels::matmul_isa(DType t) const {
+  return activation_type(t) != DType::kF32 ? qmatmul_isa_[slot(t)] : matmul_isa_[slot(t)];
+}
+
+QMatmulFn Kernels::qmatmul(DType t) const {
+  const size_t s = slot(t);
+  // AMX and AVX-512 integer kernels come later: their absence at those levels is expected.
+  const Isa want = isa_ == Isa::kAmx || isa_ == Isa::kAvx512 ? Isa::kAvx2 : isa_;
+  if (qmatmul_[s] && qmatmul_isa_[s] < want && !fallback_noted_[s].exchange(true))
+    std::fprintf(stderr, "moeinfer: note: no %s kernel for %s weights yet; using %s\n", isa_name(want), dtype_name(t),
+                 isa_name(qmatmul_isa_[s]));
+  return qmatmul_[s];
+}
 MatmulTFn Kernels::matmul_t(DType t) const { return matmul_t_[slot(t)]; }
 
 Isa resolve_isa(const std::string& option_value) {

@@ -2,11 +2,13 @@
 // Model code calls through this table and never tests CPU features itself.
 #pragma once
 #include <array>
+#include <atomic>
 #include <string>
 
 #include "base/cpu_features.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul_t/matmul_t.h"
+#include "kernels/qmatmul/qmatmul.h"
 
 namespace moeinfer {
 
@@ -21,6 +23,9 @@ class Kernels {
   // The level actually used for `t` (a type without a kernel at `isa` falls back to a lower one).
   Isa matmul_isa(DType t) const;
   MatmulTFn matmul_t(DType t) const;
+  // Quantized weights (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K); nullptr for other types. The first
+  // call for a type whose kernel runs below the requested level says so once on stderr.
+  QMatmulFn qmatmul(DType t) const;
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -29,6 +34,9 @@ class Kernels {
   std::array<MatmulFn, kSlots + 1> matmul_{};
   std::array<Isa, kSlots + 1> matmul_isa_{};
   std::array<MatmulTFn, kSlots + 1> matmul_t_{};
+  std::array<QMatmulFn, kSlots + 1> qmatmul_{};
+  std::array<Isa, kSlots + 1> qmatmul_isa_{};
+  mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };
 
 // Chooses the level from an explicit option (may be empty), then $MOEINFER_ISA, then the best the

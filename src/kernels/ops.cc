@@ -1,10 +1,14 @@
 #include "kernels/ops.h"
 
+#include "kernels/qmatmul/qmatmul.h"
+
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "tensor/fp16.h"
 #include "tensor/fp8.h"
+#include "tensor/quantize.h"
 
 namespace moeinfer {
 
@@ -87,8 +91,40 @@ void swiglu(float* a, const float* b, int64_t n) {
   }
 }
 
+namespace {
+
+// Quantized weights: quantize the activation rows once (reference quantizer, every ISA), then
+// split the weight rows over the threads.
+void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+                  int64_t ldy) {
+  const DType at = activation_type(w.type);
+  uint64_t xq_row = 0;
+  dtype_row_bytes(at, static_cast<uint64_t>(w.cols()), &xq_row);
+  static thread_local std::vector<uint8_t> xq;  // grows to the largest batch, then is reused
+  if (xq.size() < xq_row * n_tok) xq.resize(xq_row * n_tok);
+  for (int64_t t = 0; t < n_tok; ++t) quantize_row(at, x + t * w.cols(), w.cols(), xq.data() + t * xq_row);
+  const QMatmulFn fn = k.qmatmul(w.type);
+  QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq.data(), xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
+  const int64_t rows = w.rows();
+  if (pool.size() == 1 || rows * w.cols() * n_tok < 32768) {
+    fn(a, 0, rows);
+    return;
+  }
+  pool.run([&](int t, int nt) {
+    int64_t r0, r1;
+    split_range(rows, t, nt, 16, &r0, &r1);
+    if (r0 < r1) fn(a, r0, r1);
+  });
+}
+
+}  // namespace
+
 void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
             int64_t ldy) {
+  if (activation_type(w.type) != DType::kF32) {
+    qmatmul_rows(k, pool, w, x, n_tok, y, ldy);
+    return;
+  }
   const MatmulFn fn = k.matmul(w.type);
   MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, ldy > 0 ? ldy : w.rows(),
                w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
@@ -125,6 +161,10 @@ void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const flo
 
 void embedding_row(float* out, const TensorView& table, int64_t id) {
   const int64_t dim = table.cols();
+  if (activation_type(table.type) != DType::kF32) {  // quantized table: dequantize the one row
+    dequantize_row(table.type, table.data + static_cast<uint64_t>(id) * table.row_bytes(), dim, out);
+    return;
+  }
   const TensorView row = table.rows_slice(id, 1);
   for (int64_t i = 0; i < dim; ++i) out[i] = load_elem(row, i);
 }

@@ -81,7 +81,7 @@ const TensorView* find_tensor_checked(const TensorSet& set, const std::string& n
   if (require_usable && !dtype_traits(t->type).usable)
     throw Error(set.path(), "tensor '" + name + "'",
                 std::string("type ") + dtype_name(t->type) +
-                    " is recognized but not supported for computation yet (supported: f32, f16, bf16)");
+                    " is recognized but not supported for computation (supported: f32, f16, bf16, f8_e4m3, q8_0, q4_0, q5_0, q4_K, q5_K, q6_K)");
   return t;
 }
 

@@ -1,0 +1,39 @@
+// Matrix multiplication for quantized weights (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K), as ggml
+// computes it: the activations are first quantized into the block type ggml pairs with the weight
+// type (Q8_0 for Q8_0/Q4_0/Q5_0, Q8_K for the k-quants) — by the scalar reference quantizer at
+// every ISA — then each output is a sum over blocks of (integer dot product) × scales.
+//
+// Contract: for rows r in [r0, r1) and tokens t in [0, n_tok):
+//   y[t * ldy + r] = vec_dot(W row r, xq row t)
+// W rows are `row_bytes` apart; xq holds n_tok rows of quantized activations `xq_row_bytes` apart.
+// Different ISAs sum in different orders: results agree to float rounding of the per-block terms.
+#pragma once
+#include <cstdint>
+
+#include "base/cpu_features.h"
+#include "tensor/dtype.h"
+
+namespace moeinfer {
+
+struct QMatmulArgs {
+  const uint8_t* w;
+  uint64_t row_bytes;
+  int64_t cols;
+  const uint8_t* xq;
+  uint64_t xq_row_bytes;
+  int64_t n_tok;
+  float* y;
+  int64_t ldy;
+};
+
+using QMatmulFn = void (*)(const QMatmulArgs& a, int64_t r0, int64_t r1);
+
+// The activation block type for a quantized weight type (kF32 when `t` is not quantized).
+DType activation_type(DType t);
+
+QMatmulFn qmatmul_ref(DType t);
+QMatmulFn qmatmul_avx2(DType t);
+// Falls back to lower levels; *used receives the level chosen. nullptr when `t` has no kernel.
+QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
+
+}  // namespace moeinfer
