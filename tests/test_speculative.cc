@@ -5,6 +5,7 @@
 //  - a drafter forced wrong at chosen steps: after each rollback the logits equal a fresh run's.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -154,7 +155,13 @@ INSTANTIATE_TEST_SUITE_P(Models, SpeculativeGreedy,
                                            ModelCase{test::data_path("tiny-deepseek-v3-fp8"), false},
                                            ModelCase{test::data_path("tiny-mistral"), false},
                                            ModelCase{test::data_path("tiny-llama3"), false},
-                                           ModelCase{test::shipped_model(), false}));
+                                           ModelCase{test::shipped_model(), false}),
+                         [](const auto& info) {
+                           std::string n = info.param.path.substr(info.param.path.rfind('/') + 1);
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
 
 // Proposes the true continuation except at chosen steps, where every drafted token is wrong (or
 // only the later ones), so rollbacks of 1..3 positions happen at known places.
