@@ -59,6 +59,8 @@ int cmd_bench(int argc, char** argv) {
       {"--n-gen", "-n", "N", "tokens for the decode test (default 128; 0 = skip)"},
       {"--repetitions", "-r", "R", "repeats of each test (default 3)"},
       {"--json", "", "", "print one JSON object instead of the table"},
+      {"--sweep", "", "", "also measure prefill at 32, 64, 128, ... up to -p tokens"},
+      {"--bw-gib", "", "N", "size of the bandwidth test's buffer in GiB (default 4)"},
   };
   for (auto& o : model_run_options()) specs.push_back(o);
   Args a("bench", "-m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]", specs, argc, argv, 2);
@@ -79,6 +81,24 @@ int cmd_bench(int argc, char** argv) {
                  static_cast<long long>(so.context), static_cast<long long>(m.config().context_length));
 
   std::vector<double> prefill, decode;
+  std::vector<std::pair<int64_t, double>> sweep;  // (prompt length, median prefill tok/s)
+  if (a.flag("--sweep") && n_prompt > 0) {
+    for (int64_t len = 32; len <= n_prompt; len *= 2) {
+      SessionOptions sw = so;
+      sw.max_batch = std::min<int64_t>(len, 512);
+      Session s(m, *rt.kernels, *rt.pool, sw);
+      const std::vector<int32_t> toks = bench_tokens(len, nv);
+      std::vector<double> runs;
+      for (int r = -1; r < reps; ++r) {
+        s.reset();
+        double t0 = now_seconds();
+        s.eval(toks, false);
+        if (r >= 0) runs.push_back(len / (now_seconds() - t0));
+      }
+      sweep.emplace_back(len, spread(runs).median);
+      std::fprintf(stderr, "moeinfer: sweep pp%lld done\n", static_cast<long long>(len));
+    }
+  }
   if (n_prompt > 0) {
     so.max_batch = std::min<int64_t>(n_prompt, 512);
     Session s(m, *rt.kernels, *rt.pool, so);
@@ -107,10 +127,12 @@ int cmd_bench(int argc, char** argv) {
   }
   const uint64_t rss = peak_rss_bytes();  // before the bandwidth test's 1 GiB buffer
   std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
-  const double bw = measure_read_bandwidth(*rt.pool, rt.kernels->isa());
+  const uint64_t bw_bytes = static_cast<uint64_t>(a.integer("--bw-gib", 4, 1, 64)) << 30;
+  const double bw = measure_read_bandwidth(*rt.pool, rt.kernels->isa(), bw_bytes);
   const ModelStats st = compute_stats(m);
-  // Average KV bytes read per decode step: positions 0..n-1 are read at step n, so n/2 on average.
-  const uint64_t bytes_per_token = st.weight_bytes_per_token + st.kv_bytes_per_token * n_gen / 2;
+  // Weights read per decode step (the KV cache read, n/2 positions on average, is reported apart).
+  const uint64_t bytes_per_token = st.weight_bytes_per_token;
+  const uint64_t kv_bytes_avg = st.kv_bytes_per_token * static_cast<uint64_t>(n_gen) / 2;
   const Spread p = prefill.empty() ? Spread{0, 0, 0} : spread(prefill);
   const Spread d = decode.empty() ? Spread{0, 0, 0} : spread(decode);
   const double decode_gbs = d.median * static_cast<double>(bytes_per_token) / 1e9;
@@ -124,6 +146,12 @@ int cmd_bench(int argc, char** argv) {
     j.key("decode_tok_s").value(d.median).key("decode_tok_s_min").value(d.min).key("decode_tok_s_max").value(d.max);
     j.key("decode_gb_s").value(decode_gbs).key("bandwidth_gb_s").value(bw);
     j.key("bytes_per_token").value(bytes_per_token).key("roofline_pct").value(roofline);
+    j.key("kv_bytes_per_token_avg").value(kv_bytes_avg);
+    if (!sweep.empty()) {
+      j.key("sweep").begin_array();
+      for (const auto& [len, tps] : sweep) j.begin_object().key("n_prompt").value(len).key("prefill_tok_s").value(tps).end_object();
+      j.end_array();
+    }
     j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
     j.key("threads").value(int64_t{rt.pool->size()});
     j.end_object();
@@ -138,8 +166,11 @@ int cmd_bench(int argc, char** argv) {
   if (n_gen > 0)
     std::printf("decode     tg%-6lld %10.1f tok/s  (min %.1f, max %.1f, %d runs)\n", static_cast<long long>(n_gen),
                 d.median, d.min, d.max, reps);
-  std::printf("roofline   %.3f MB read per token x %.1f tok/s = %.2f GB/s; measured read bandwidth %.2f GB/s -> %.1f %%\n",
-              bytes_per_token / 1e6, d.median, decode_gbs, bw, roofline);
+  for (const auto& [len, tps] : sweep)
+    std::printf("sweep      pp%-6lld %10.1f tok/s\n", static_cast<long long>(len), tps);
+  std::printf("roofline   %.3f MB of weights read per token x %.1f tok/s = %.2f GB/s; measured read bandwidth %.2f GB/s "
+              "-> %.1f %% (KV cache: %.3f MB per token on average, not counted)\n",
+              bytes_per_token / 1e6, d.median, decode_gbs, bw, roofline, kv_bytes_avg / 1e6);
   if (roofline > 100.0)
     std::printf("           (above 100 %%: the weights fit in the CPU caches, so decode is not bound by DRAM)\n");
   std::printf("memory     peak RSS %.1f MiB\n", rss / 1048576.0);

@@ -170,10 +170,14 @@ void bind_layer(const TensorSet& t, int64_t index, const ModelConfig& c, bool u,
 
 }  // namespace
 
+void deepseek_gguf_bind(const TensorSet& t, const ModelConfig& c, const BindOptions& o, ModelWeights* w);
+
 void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& c, const BindOptions& o,
                    ModelWeights* w) {
-  if (naming != WeightNaming::kHf)
-    throw Error(t.path(), "general.architecture", "DeepSeek GGUF files are not supported yet");
+  if (naming == WeightNaming::kGguf) {
+    deepseek_gguf_bind(t, c, o, w);
+    return;
+  }
   const bool u = o.require_usable;
   const int64_t d = c.dim;
   w->tok_embd = bind_tensor(t, "model.embed_tokens.weight", {d, c.n_vocab}, u);

@@ -10,6 +10,7 @@ namespace moeinfer {
 void deepseek_read_hf(const JsonConfig& j, ModelConfig* cfg);
 void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, const BindOptions& o,
                    ModelWeights* w);
+void deepseek_gguf_read(const GgufFile& g, ModelConfig* cfg);
 void llama_read_gguf(const GgufFile& g, ModelConfig* cfg);
 void llama_read_hf(const JsonConfig& j, ModelConfig* cfg);
 void llama_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& cfg, const BindOptions& o,
@@ -22,6 +23,7 @@ constexpr ArchSpec kArchs[] = {
     {"mistral", nullptr, "MistralForCausalLM", "mistral", nullptr, llama_read_hf, llama_bind},
     {"deepseek_v3", nullptr, "DeepseekV3ForCausalLM", "deepseek_v3", nullptr, deepseek_read_hf, deepseek_bind},
     {"deepseek_v2", nullptr, "DeepseekV2ForCausalLM", "deepseek_v2", nullptr, deepseek_read_hf, deepseek_bind},
+    {"deepseek2", "deepseek2", nullptr, nullptr, deepseek_gguf_read, nullptr, deepseek_bind},
 };
 
 std::string shape_str(const int64_t* ne, int n) {

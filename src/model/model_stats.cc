@@ -5,7 +5,9 @@
 namespace moeinfer {
 
 namespace {
-uint64_t ffn_bytes(const FfnWeights& f) { return f.w1.nbytes + f.w2.nbytes + f.w3.nbytes; }
+uint64_t ffn_bytes(const FfnWeights& f) {
+  return f.w1.valid() ? f.w1.nbytes + f.w2.nbytes + f.w3.nbytes : 0;
+}
 uint64_t ffn_params(const FfnWeights& f) {
   return static_cast<uint64_t>(f.w1.numel() + f.w2.numel() + f.w3.numel());
 }
@@ -33,20 +35,33 @@ ModelStats compute_stats(const Model& m) {
   // Start from every tensor in the file (MTP layers and unused tensors included: they are mapped,
   // not read), then remove what one token does not touch.
   s.active_params_per_token = s.n_params;
-  s.weight_bytes_per_token = total_bytes;
-  if (!c.tied_embeddings && w.tok_embd.valid()) {
+  if (!c.tied_embeddings && w.tok_embd.valid())
     s.active_params_per_token -= static_cast<uint64_t>(w.tok_embd.numel() - w.tok_embd.cols());
-    s.weight_bytes_per_token -= w.tok_embd.nbytes - w.tok_embd.row_bytes();
-  }
   for (int64_t l = 0; l < c.n_layers; ++l) {
     if (!c.layer_is_moe(l)) continue;
     const std::vector<FfnWeights>& ex = w.layers[l].moe.experts;
     // The routed experts a token does not use: all but top-k (sizes are equal across experts).
-    for (size_t e = static_cast<size_t>(c.moe->n_experts_per_tok); e < ex.size(); ++e) {
+    for (size_t e = static_cast<size_t>(c.moe->n_experts_per_tok); e < ex.size(); ++e)
       s.active_params_per_token -= ffn_params(ex[e]);
-      s.weight_bytes_per_token -= ffn_bytes(ex[e]);
+  }
+  // Bytes one decode step reads: every bound weight once (MoE layers: top-k experts), the output
+  // head, and not the embedding table (one row is read) unless it doubles as the output head.
+  auto b = [](const TensorView& t) { return t.valid() ? t.nbytes : 0; };
+  uint64_t bytes = b(w.output) + b(w.output_norm);
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& lw = w.layers[l];
+    bytes += b(lw.attn_norm) + b(lw.ffn_norm) + b(lw.wq) + b(lw.wk) + b(lw.wv) + b(lw.wo);
+    const MlaWeights& m = lw.mla;
+    bytes += b(m.wq) + b(m.wq_a) + b(m.q_norm) + b(m.wq_b) + b(m.wkv_a) + b(m.kv_norm) + b(m.wkv_b) + b(m.wo);
+    bytes += b(lw.w1) + b(lw.w2) + b(lw.w3);
+    if (c.layer_is_moe(l)) {
+      const MoeWeights& e = lw.moe;
+      bytes += b(e.gate) + b(e.gate_bias) + ffn_bytes(e.shared);
+      if (!e.experts.empty()) bytes += ffn_bytes(e.experts[0]) * static_cast<uint64_t>(c.moe->n_experts_per_tok);
     }
   }
+  s.weight_bytes_per_token = bytes;
+  (void)total_bytes;
   return s;
 }
 

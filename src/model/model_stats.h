@@ -20,7 +20,8 @@ struct ModelStats {
   // (one row is read) and the routed experts it is not sent to (all but top-k per MoE layer).
   // With tied embeddings the table is the output head and counts in full.
   uint64_t active_params_per_token = 0;
-  // Bytes of weights one decode step reads: every matrix and norm of the active parameters.
+  // Bytes of weights one decode step reads: every bound weight once (MoE: top-k experts), the
+  // embedding table only when it doubles as the output head.
   uint64_t weight_bytes_per_token = 0;
 };
 

@@ -23,7 +23,12 @@ struct MlaWeights {
   TensorView wq_b;     // [n_heads * (nope + rope), q_lora_rank]
   TensorView wkv_a;    // [kv_lora_rank + rope, dim]
   TensorView kv_norm;  // [kv_lora_rank]
-  TensorView wkv_b;    // [n_heads * (nope + v_head), kv_lora_rank], head-major rows
+  TensorView wkv_b;    // [n_heads * (nope + v_head), kv_lora_rank], head-major rows (HF, legacy GGUF)
+  // llama.cpp's current MLA layout splits wkv_b per head: wk_b [n_heads][kv_lora_rank][nope]
+  // (W_ukᵀ of each head) and wv_b [n_heads][v_head][kv_lora_rank] (W_uv). Either wkv_b or both of
+  // these are bound.
+  TensorView wk_b;
+  TensorView wv_b;
   TensorView wo;       // [dim, n_heads * v_head]
 };
 

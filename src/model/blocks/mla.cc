@@ -72,8 +72,17 @@ inline float dot(const float* a, const float* b, int64_t n) {
 void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
                RunState& s, int64_t n, int64_t pos0, const Dims& d) {
   // Expand this batch: kv_b = wkv_b · latent -> per head [k_nope | v]; keys [k_nope | k_rope].
-  matmul(ctx.kernels, ctx.pool, w.wkv_b, s.latent.data(), n, s.kv_b.data());
   const int64_t kdim = d.nh * d.qk, vdim = d.nh * d.vh, kvb = d.nh * (d.nope + d.vh), kva = d.lora + d.rope;
+  if (w.wkv_b.valid()) {
+    matmul(ctx.kernels, ctx.pool, w.wkv_b, s.latent.data(), n, s.kv_b.data());
+  } else {  // split layout: k_nope = (W_ukᵀ)ᵀ · c, v = W_uv · c per head
+    for (int64_t h = 0; h < d.nh; ++h) {
+      matmul_t(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), s.latent.data(), n,
+               s.kv_b.data() + h * (d.nope + d.vh), kvb);
+      matmul(ctx.kernels, ctx.pool, w.wv_b.rows_slice(h * d.vh, d.vh), s.latent.data(), n,
+             s.kv_b.data() + h * (d.nope + d.vh) + d.nope, kvb);
+    }
+  }
   for (int64_t t = 0; t < n; ++t)
     for (int64_t h = 0; h < d.nh; ++h) {
       const float* src = s.kv_b.data() + t * kvb + h * (d.nope + d.vh);
@@ -101,7 +110,11 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
   for (int64_t h = 0; h < d.nh; ++h) {
     for (int64_t t = 0; t < n; ++t)
       std::memcpy(gather + t * d.nope, s.q.data() + (t * d.nh + h) * d.qk, d.nope * sizeof(float));
-    matmul_t(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride, d.nope), gather, n, s.q_abs.data() + h * d.lora,
+    if (w.wkv_b.valid())
+      matmul_t(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride, d.nope), gather, n, s.q_abs.data() + h * d.lora,
+               d.nh * d.lora);
+    else  // wk_b stores W_ukᵀ per head: a plain matmul
+      matmul(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), gather, n, s.q_abs.data() + h * d.lora,
              d.nh * d.lora);
   }
   auto lat = [&](int64_t p) { return p >= pos0 ? s.latent.data() + (p - pos0) * d.lora : cache.k(layer, p); };
@@ -116,8 +129,9 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
   for (int64_t h = 0; h < d.nh; ++h) {
     for (int64_t t = 0; t < n; ++t)
       std::memcpy(gather + t * d.lora, s.att_lat.data() + (t * d.nh + h) * d.lora, d.lora * sizeof(float));
-    matmul(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride + d.nope, d.vh), gather, n,
-           s.att.data() + h * d.vh, d.nh * d.vh);
+    const TensorView uv = w.wkv_b.valid() ? w.wkv_b.rows_slice(h * stride + d.nope, d.vh)
+                                          : w.wv_b.rows_slice(h * d.vh, d.vh);
+    matmul(ctx.kernels, ctx.pool, uv, gather, n, s.att.data() + h * d.vh, d.nh * d.vh);
   }
   for (int64_t t = 0; t < n; ++t) {
     std::memcpy(cache.k(layer, pos0 + t), s.latent.data() + t * d.lora, d.lora * sizeof(float));
