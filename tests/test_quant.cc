@@ -147,7 +147,7 @@ TEST(QuantKernels, EveryIsaAgreesWithTheReferenceAtAwkwardSizes) {
               f(b, 0, rows / 2);
               f(b, rows / 2, rows);
               for (int64_t i = 0; i < rows * n_tok; ++i)
-                EXPECT_NEAR(y[i], ref[i], 1e-5 * (std::fabs(ref[i]) + cols)) << dtype_name(t) << " avx2";
+                EXPECT_NEAR(y[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0)) << dtype_name(t) << " avx2";
             }
           }
         }
