@@ -3,6 +3,8 @@
 //   {"ids":[...],"ids_with_special":[...],"ids_special_as_text":[...],"decoded":"..."}
 // ids: special-token text matched, no BOS; ids_with_special: with BOS as the tokenizer adds it;
 // ids_special_as_text: special tokens not matched in the text; decoded: decode(ids).
+// MODEL / PATH: a GGUF file, a tokenizer.json[.gz], or a directory holding tokenizer.json.
+// Invalid UTF-8 in a text is tokenized as if each maximal invalid subpart were U+FFFD.
 #include <cstdio>
 #include <fstream>
 
@@ -12,15 +14,14 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "formats/gguf_reader.h"
-#include "tokenizer/gguf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 namespace moeinfer {
 
 int cmd_tokenize(int argc, char** argv) {
   std::vector<OptSpec> specs = {
-      {"--model", "-m", "MODEL", "model file (.gguf) whose tokenizer to use"},
-      {"--tokenizer", "", "PATH", "a GGUF file (vocab-only files included)"},
+      {"--model", "-m", "MODEL", "a .gguf file or a Hugging Face model directory whose tokenizer to use"},
+      {"--tokenizer", "", "PATH", "a tokenizer.json (or .json.gz), its directory, or a GGUF file (vocab-only included)"},
       {"--text", "", "TEXT", "one text"},
       {"--jsonl", "", "FILE", "a JSONL file of objects with a \"text\" key"},
   };
@@ -31,8 +32,7 @@ int cmd_tokenize(int argc, char** argv) {
   }
   const std::string src = a.str(a.one_of({"--model", "--tokenizer"}));
   const std::string input = a.one_of({"--text", "--jsonl"});
-  std::unique_ptr<GgufFile> g = GgufFile::open(src);
-  std::unique_ptr<Tokenizer> tok = make_gguf_tokenizer(*g);
+  std::unique_ptr<Tokenizer> tok = open_tokenizer(src);
 
   std::vector<std::string> texts;
   if (input == "--text") {

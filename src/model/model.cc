@@ -6,6 +6,7 @@
 #include "formats/json_config.h"
 #include "model/arch_registry.h"
 #include "tokenizer/gguf_tokenizer.h"
+#include "tokenizer/hf_tokenizer.h"
 
 namespace moeinfer {
 
@@ -64,7 +65,10 @@ void Model::load_hf_dir(const LoadOptions& opts) {
   safetensors_ = SafetensorsSet::open_dir(path_);
   tensors_ = safetensors_.get();
   a->bind(*safetensors_, WeightNaming::kHf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
-  (void)opts.load_tokenizer;  // tokenizer.json support comes with the tokenizer work
+  // tokenizer.json (+ tokenizer_config.json) beside the weights, when the folder has one.
+  if (opts.load_tokenizer && (::stat((path_ + "/tokenizer.json").c_str(), &st) == 0 ||
+                              ::stat((path_ + "/tokenizer.json.gz").c_str(), &st) == 0))
+    tokenizer_ = load_hf_tokenizer(path_);
 }
 
 }  // namespace moeinfer

@@ -1,6 +1,7 @@
 #include "tokenizer/gguf_tokenizer.h"
 
 #include "base/error.h"
+#include "tokenizer/gguf_bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
 
 namespace moeinfer {
@@ -8,8 +9,9 @@ namespace moeinfer {
 std::unique_ptr<Tokenizer> make_gguf_tokenizer(const GgufFile& g) {
   const std::string kind = g.get_string("tokenizer.ggml.model");
   if (kind == "llama") return std::make_unique<SpmTokenizer>(g);
+  if (kind == "gpt2") return make_gguf_bpe_tokenizer(g);
   throw Error(g.path(), "tokenizer.ggml.model",
-              "expected \"llama\" (SentencePiece BPE; other tokenizers come later), got '" + kind + "'");
+              "expected \"llama\" (SentencePiece BPE) or \"gpt2\" (byte-level BPE), got '" + kind + "'");
 }
 
 }  // namespace moeinfer
