@@ -11,5 +11,7 @@ int cmd_tokenize(int argc, char** argv);
 int cmd_info(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_chat_template(int argc, char** argv);
+int cmd_quantize(int argc, char** argv);
+int cmd_make_model(int argc, char** argv);
 
 }  // namespace moeinfer

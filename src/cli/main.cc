@@ -23,6 +23,8 @@ constexpr const char* kUsage =
     "  chat-template  render a chat template for a list of messages\n"
     "  info       model architecture, hyperparameters and sizes, JSON out\n"
     "  bench      prefill/decode speed, memory and the decode roofline\n"
+    "  quantize   convert a GGUF or Llama/Mistral directory to a GGUF of another type (q8_0, q4_k_m, ...)\n"
+    "  make-model write a random-weight model in the exact shape of a real one (llama, mistral, deepseek)\n"
     "\n"
     "Run 'moeinfer <command> --help' for a command's options.\n";
 
@@ -35,6 +37,7 @@ constexpr Command kCommands[] = {
     {"run", moeinfer::cmd_run},         {"generate", moeinfer::cmd_generate}, {"logits", moeinfer::cmd_logits},
     {"tokenize", moeinfer::cmd_tokenize}, {"info", moeinfer::cmd_info},       {"bench", moeinfer::cmd_bench},
     {"chat-template", moeinfer::cmd_chat_template},
+    {"quantize", moeinfer::cmd_quantize},     {"make-model", moeinfer::cmd_make_model},
 };
 
 }  // namespace

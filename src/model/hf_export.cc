@@ -155,10 +155,14 @@ void write_fp8(SafetensorsStreamWriter* w, const HfTensor& t, ThreadPool& pool, 
   grid->assign(static_cast<size_t>(groups * grid_c), 1.0f);
   const int64_t groups_per_chunk =
       std::max<int64_t>(1, static_cast<int64_t>(kChunkBytes / static_cast<uint64_t>(kFp8Block * cols)));
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t> bufs[2];
+  int k = 0;
+  BackgroundWriter writer;
   for (int64_t g0 = 0; g0 < groups; g0 += groups_per_chunk) {
     const int64_t ng = std::min(groups_per_chunk, groups - g0);
     const int64_t r0 = g0 * kFp8Block, nr = std::min(rows, (g0 + ng) * kFp8Block) - r0;
+    std::vector<uint8_t>& buf = bufs[k];
+    k ^= 1;
     buf.resize(static_cast<size_t>(nr * cols));
     pool.run([&](int th, int nth) {
       int64_t b = 0, e = 0;
@@ -181,9 +185,10 @@ void write_fp8(SafetensorsStreamWriter* w, const HfTensor& t, ThreadPool& pool, 
         }
       }
     });
-    w->write_data(buf.data(), buf.size());
+    writer.submit([w, &buf] { w->write_data(buf.data(), buf.size()); });
     if (progress) progress->advance(buf.size(), t.name);
   }
+  writer.wait();
 }
 
 void write_plain(SafetensorsStreamWriter* w, const HfTensor& t, ThreadPool& pool, Progress* progress) {
@@ -191,13 +196,19 @@ void write_plain(SafetensorsStreamWriter* w, const HfTensor& t, ThreadPool& pool
   const int64_t rows = t.n_rows();
   const uint64_t row_bytes = static_cast<uint64_t>(t.cols()) * safetensors_dtype_size(t.dtype);
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(rows, static_cast<int64_t>(kChunkBytes / row_bytes)));
-  std::vector<uint8_t> buf(static_cast<size_t>(chunk) * row_bytes);
+  std::vector<uint8_t> bufs[2];
+  int k = 0;
+  BackgroundWriter writer;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
     const int64_t n = std::min(chunk, rows - r0);
+    std::vector<uint8_t>& buf = bufs[k];
+    k ^= 1;
+    buf.resize(static_cast<size_t>(n) * row_bytes);
     encode_rows(e, r0, n, buf.data(), pool);
-    w->write_data(buf.data(), static_cast<uint64_t>(n) * row_bytes);
-    if (progress) progress->advance(static_cast<uint64_t>(n) * row_bytes, t.name);
+    writer.submit([w, &buf] { w->write_data(buf.data(), buf.size()); });
+    if (progress) progress->advance(buf.size(), t.name);
   }
+  writer.wait();
 }
 
 std::vector<int64_t> grid_shape(const HfTensor& t) {

@@ -246,16 +246,19 @@ MakeModelResult llama_gguf(const ModelConfig& c, const std::string& out, const M
     dtype_row_bytes(types[k].type, static_cast<uint64_t>(s.ne[0]), &row);
     r.bytes += row * static_cast<uint64_t>(numel(s.ne) / s.ne[0]);
   }
-  int64_t ctx = c.context_length;
-  if (c.attn.sliding_window > 0 && c.attn.sliding_window < ctx) {
-    ctx = c.attn.sliding_window;
+  const int64_t ctx = c.attn.sliding_window > 0 ? std::min(c.context_length, c.attn.sliding_window) : c.context_length;
+  if (o.dry_run) {
+    announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
+    return r;
+  }
+  GgufStreamWriter w(out);
+  w.open();  // an unwritable OUT fails before any output
+  announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
+  if (ctx < c.context_length)
     note(o, "llama.cpp's llama architecture has no sliding-window attention: context_length = the window, " +
                 std::to_string(ctx));
-  }
   if (c.rope.scaling == RopeScaling::kLlama3)
     note(o, "Llama 3 rope scaling is left out of the GGUF (rope_freqs.weight; random weights do not need it)");
-  announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
-  GgufStreamWriter w(out);
   add_llama_gguf_metadata(&w, c, ctx);
   add_placeholder_spm_vocab(&w, c.n_vocab);
   w.add_uint32("general.quantization_version", 2);
@@ -275,8 +278,12 @@ MakeModelResult write_hf(const ModelConfig& c, const std::string& out, const Mak
     r.n_params += numel(t.shape);
     r.bytes += hf_tensor_bytes(t);
   }
-  announce(o, c, r.n_params, type, out, "Hugging Face directory", r.bytes);
+  if (o.dry_run) {
+    announce(o, c, r.n_params, type, out, "Hugging Face directory", r.bytes);
+    return r;
+  }
   OutputDir dir(out);
+  announce(o, c, r.n_params, type, out, "Hugging Face directory", r.bytes);
   ThreadPool pool(o.threads);
   Progress progress("make-model", r.bytes, o.progress);
   const HfWriteResult w = write_hf_checkpoint(out, hf_config_json(c, torch_dtype_of(type), fp8), tensors, pool,

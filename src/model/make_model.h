@@ -23,6 +23,7 @@ struct MakeModelOptions {
   uint64_t seed = 0;
   int threads = 1;
   bool progress = true;
+  bool dry_run = false;  // compute and report sizes only; nothing is written
 };
 
 struct MakeModelResult {

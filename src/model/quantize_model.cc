@@ -61,10 +61,15 @@ void open_gguf(const std::string& in, Source* s) {
   s->plan.n_experts = static_cast<int64_t>(g.get_uint(arch + ".expert_count", 0));
   s->plan.llama_70b = arch == "llama" && s->plan.n_layers == 80 &&
                       g.get_uint(arch + ".attention.head_count", 0) != g.get_uint(arch + ".attention.head_count_kv", 0);
+  int64_t quantized = 0;
   for (const TensorView& v : g.tensors()) {
     check_readable(in, v);
     s->tensors.push_back({v.name, shape_of(v), v.type, view_rows(v, 0)});
+    quantized += dtype_traits(v.type).block_size > 1;
   }
+  if (quantized > 0)
+    s->notes.push_back(std::to_string(quantized) + " tensors are already quantized: they are dequantized first "
+                       "(requantizing loses precision; quantize from F32/F16/BF16 when you can)");
 }
 
 void open_hf(const std::string& in, Source* s) {
@@ -136,8 +141,14 @@ QuantizeResult quantize_model(const std::string& in, const std::string& out, con
   const std::vector<PlannedType> types = plan_tensor_types(mix, plan_in, src.plan);
 
   GgufStreamWriter w(out);
+  w.open();  // an unwritable OUT fails here, before any output
   if (from_hf) {
-    const ModelConfig& c = src.model->config();
+    ModelConfig c = src.model->config();
+    if (c.name.empty()) {  // llama.cpp's converter names the model after its directory
+      std::string dir = in;
+      while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+      c.name = dir.substr(dir.find_last_of('/') + 1);
+    }
     add_llama_gguf_metadata(&w, c, output_context(c, &src.notes));
     add_placeholder_spm_vocab(&w, c.n_vocab);
     src.notes.push_back("the directory's tokenizer is not converted: the GGUF carries a placeholder vocabulary "

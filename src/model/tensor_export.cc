@@ -65,6 +65,19 @@ void Progress::finish() {
   if (enabled_ && tty_) std::fputc('\n', stderr);
 }
 
+BackgroundWriter::~BackgroundWriter() {
+  if (pending_.valid()) pending_.wait();
+}
+
+void BackgroundWriter::submit(std::function<void()> write) {
+  wait();
+  pending_ = std::async(std::launch::async, std::move(write));
+}
+
+void BackgroundWriter::wait() {
+  if (pending_.valid()) pending_.get();
+}
+
 void encode_rows(const ExportTensor& t, int64_t r0, int64_t n, uint8_t* dst, ThreadPool& pool) {
   uint64_t row_bytes = 0;
   dtype_row_bytes(t.type, static_cast<uint64_t>(t.cols()), &row_bytes);
@@ -89,20 +102,25 @@ void write_gguf_tensors(GgufStreamWriter* w, const std::vector<ExportTensor>& te
     w->add_tensor_info(t.name, t.type, t.ne);
   }
   w->write_header();
-  std::vector<uint8_t> buf;
+  std::vector<uint8_t> bufs[2];
+  int k = 0;
+  BackgroundWriter writer;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const ExportTensor& t = tensors[i];
     const int64_t rows = t.n_rows();
     const uint64_t row_bytes = w->tensor_bytes(i) / static_cast<uint64_t>(rows);
     const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(rows, static_cast<int64_t>(kChunkBytes / row_bytes)));
-    buf.resize(static_cast<size_t>(chunk) * row_bytes);
     for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
       const int64_t n = std::min(chunk, rows - r0);
+      std::vector<uint8_t>& buf = bufs[k];
+      k ^= 1;
+      buf.resize(static_cast<size_t>(n) * row_bytes);
       encode_rows(t, r0, n, buf.data(), pool);
-      w->write_data(buf.data(), static_cast<uint64_t>(n) * row_bytes);
-      if (progress) progress->advance(static_cast<uint64_t>(n) * row_bytes, t.name);
+      writer.submit([w, &buf] { w->write_data(buf.data(), buf.size()); });
+      if (progress) progress->advance(buf.size(), t.name);
     }
   }
+  writer.wait();
   w->finish();
   if (progress) progress->finish();
 }

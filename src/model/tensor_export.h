@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,18 @@ class Progress {
   bool enabled_, tty_;
   double last_ = 0.0;
   int last_decile_ = -1;
+};
+
+// Runs one write at a time on a background thread, so that encoding the next chunk overlaps
+// writing the last one (the caller alternates between two buffers). wait() rethrows a failure.
+class BackgroundWriter {
+ public:
+  ~BackgroundWriter();
+  void submit(std::function<void()> write);  // waits for the previous write first
+  void wait();
+
+ private:
+  std::future<void> pending_;
 };
 
 // Converts rows [r0, r0 + n) of `t` into its output type at dst (n × row bytes), splitting the rows

@@ -1,0 +1,64 @@
+// moeinfer make-model --arch llama|mistral|deepseek_v3|deepseek_v2 --preset NAME
+//                     [--type f16|bf16|f32|q8_0|q4_0|q4_k|q6_k|q4_k_m|fp8] [--seed S] [-t N] -o OUT
+// Writes a random-weight model in the shape of a real one (model/make_model.h); --list-presets
+// prints the presets. Progress and a summary go to stderr.
+#include <cstdio>
+
+#include "base/error.h"
+#include "base/thread_pool.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "model/make_model.h"
+#include "model/model_presets.h"
+#include "model/tensor_export.h"
+
+namespace moeinfer {
+
+int cmd_make_model(int argc, char** argv) {
+  const std::vector<OptSpec> specs = {
+      {"--arch", "", "ARCH", "llama, mistral, deepseek_v3 or deepseek_v2"},
+      {"--preset", "", "NAME", "model shape (see --list-presets), e.g. llama-3.1-8b, deepseek-v2-lite, tiny"},
+      {"--type", "", "TYPE",
+       "GGUF: f16 (default), bf16, f32, q8_0, q4_0, q4_k, q6_k, q4_k_m; directory: bf16 (default), f16, f32, "
+       "fp8 (DeepSeek)"},
+      {"--seed", "", "S", "random seed (default 0)"},
+      {"--output", "-o", "OUT", "a .gguf file (Llama/Mistral) or a new directory (Hugging Face layout)"},
+      {"--threads", "-t", "N", "threads (default: all cores)"},
+      {"--quiet", "-q", "", "no progress on stderr"},
+      {"--list-presets", "", "", "list the presets and exit"},
+      {"--dry-run", "", "", "report parameters and size without writing"},
+  };
+  Args a("make-model", "--arch ARCH --preset NAME [--type TYPE] [--seed S] -o OUT", specs, argc, argv, 2);
+  if (a.help()) {
+    std::fputs(a.help_text().c_str(), stdout);
+    return 0;
+  }
+  if (a.flag("--list-presets")) {
+    for (const ModelPreset& p : model_presets()) std::printf("%-12s %-18s %s\n", p.arch, p.name, p.what);
+    return 0;
+  }
+  if (!a.has("--arch")) throw UsageError("--arch", "expected --arch llama|mistral|deepseek_v3|deepseek_v2");
+  const std::string arch = a.str("--arch");
+  const std::string names = model_preset_names(arch);
+  if (names.empty())
+    throw UsageError("--arch", "expected llama, mistral, deepseek_v3 or deepseek_v2, got '" + arch + "'");
+  if (!a.has("--preset")) throw UsageError("--preset", "expected --preset NAME (" + arch + ": " + names + ")");
+  const ModelPreset* preset = find_model_preset(arch, a.str("--preset"));
+  if (!preset)
+    throw UsageError("--preset", "unknown preset '" + a.str("--preset") + "' for " + arch + " (expected " + names + ")");
+  if (!a.has("--output")) throw UsageError("--output", "expected -o OUT (a .gguf file or a new directory)");
+  MakeModelOptions o;
+  o.type = a.str("--type");
+  o.seed = static_cast<uint64_t>(a.integer("--seed", 0, 0, INT64_MAX));
+  o.threads = static_cast<int>(a.integer("--threads", ThreadPool::default_threads(), 1, 1024));
+  o.progress = !a.flag("--quiet");
+  o.dry_run = a.flag("--dry-run");
+  const double t0 = now_seconds();
+  const MakeModelResult r = make_model(preset->make(), a.str("--output"), o);
+  if (o.progress && !o.dry_run)
+    std::fprintf(stderr, "make-model: wrote %s: %d file%s, %s in %.1f s\n", a.str("--output").c_str(), r.n_files,
+                 r.n_files == 1 ? "" : "s", human_bytes(r.bytes).c_str(), now_seconds() - t0);
+  return 0;
+}
+
+}  // namespace moeinfer
