@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/sampling_options.h"
 #include "runtime/mtp_runner.h"
+#include "tokenizer/chat_template.h"
 #include "runtime/sampler.h"
 #include "runtime/speculative.h"
 
@@ -40,11 +41,21 @@ int cmd_run(int argc, char** argv) {
   if (draft_kind == "mtp" && max_draft != 1) throw UsageError("--draft-max", "the MTP drafter proposes one token");
   Runtime rt = open_runtime(a, true, draft_kind == "mtp");
   const Model& m = *rt.model;
-  if (a.flag("--chat")) throw Error(m.path(), "--chat", "the model has no chat template");
+
   const Tokenizer* tok = m.tokenizer();
   if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use `moeinfer generate --tokens`");
   const std::string prompt = a.str("--prompt", "Once upon a time");
-  std::vector<int32_t> ids = tok->encode(prompt, true, true);
+  std::vector<int32_t> ids;
+  if (a.flag("--chat")) {
+    // The model's own chat template around one user turn; the rendered text carries its special
+    // tokens (BOS included), so it is encoded without adding any.
+    const ChatTemplate tmpl = ChatTemplate::load(m.path());
+    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
+    messages.push_back({{"role", "user"}, {"content", prompt}});
+    ids = tok->encode(tmpl.render(messages, /*add_generation_prompt=*/true), false, true);
+  } else {
+    ids = tok->encode(prompt, true, true);
+  }
   if (ids.empty()) throw UsageError("--prompt", "the prompt gives no tokens");
   std::fprintf(stderr, "moeinfer: %s: %s, %lld layers, dim %lld, loaded in %.3f s; %d threads, %s kernels, seed %llu\n",
                m.path().c_str(), m.config().arch.c_str(), static_cast<long long>(m.config().n_layers),
@@ -56,7 +67,7 @@ int cmd_run(int argc, char** argv) {
     std::fprintf(stderr, "moeinfer: note: generation stops at the context length %lld\n",
                  static_cast<long long>(session->capacity()));
   Sampler sampler(so);
-  stream_out(prompt);
+  if (!a.flag("--chat")) stream_out(prompt);
   std::vector<int32_t> history = ids;
   const double t0 = now_seconds();
   double t1 = t0;
