@@ -9,6 +9,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "kernels/ops.h"
 #include "kernels/qmatmul/qmatmul.h"
 #include "model/model.h"
 #include "runtime/sampler.h"
@@ -157,6 +158,31 @@ TEST(QuantKernels, EveryIsaAgreesWithTheReferenceAtAwkwardSizes) {
   std::string s;
   for (const std::string& e : exercised) s += e + " ";
   std::printf("[ info ] AVX2 quantized kernels exercised: %s\n", s.empty() ? "(none on this CPU)" : s.c_str());
+}
+
+// y = Wᵀ·x with quantized W (absorbed MLA on a quantized attn_kv_b) equals the dequantized product.
+TEST(QuantKernels, TransposedMatmulOnQuantizedWeights) {
+  for (DType t : kWeightTypes) {
+    const int64_t rows = 5, cols = dtype_traits(t).block_size * 2, n_tok = 3;
+    QCase c = make_case(t, rows, cols, n_tok, 11);
+    std::vector<float> x = gaussian(n_tok * rows, 5), y(n_tok * cols, NAN);
+    TensorView w;
+    w.type = t;
+    w.n_dims = 2;
+    w.ne[0] = cols;
+    w.ne[1] = rows;
+    w.data = c.w.data();
+    w.nbytes = c.w.size();
+    Kernels k(best_isa());
+    ThreadPool pool(1);
+    matmul_t(k, pool, w, x.data(), n_tok, y.data(), cols);
+    for (int64_t tk = 0; tk < n_tok; ++tk)
+      for (int64_t col = 0; col < cols; ++col) {
+        double want = 0.0;
+        for (int64_t r = 0; r < rows; ++r) want += static_cast<double>(x[tk * rows + r]) * c.wf[r * cols + col];
+        EXPECT_NEAR(y[tk * cols + col], want, 1e-4) << dtype_name(t);
+      }
+  }
 }
 
 struct PeerFile {

@@ -1,5 +1,6 @@
 #include "kernels/ops.h"
 
+#include "base/error.h"
 #include "kernels/qmatmul/qmatmul.h"
 
 #include <cmath>
@@ -145,6 +146,25 @@ void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float
 void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
               int64_t ldy) {
   const MatmulTFn fn = k.matmul_t(w.type);
+  if (fn == nullptr) {
+    // Quantized weights (e.g. a Q8_0 attn_kv_b applied transposed by absorbed MLA): dequantize one
+    // row at a time and accumulate; scalar, single-threaded, exact to the dequantized values.
+    if (!has_quantizer(w.type)) throw Error("", "matmul_t", std::string("no kernel for ") + dtype_name(w.type));
+    const int64_t rows = w.rows(), cols = w.cols();
+    static thread_local std::vector<float> row;
+    row.resize(static_cast<size_t>(cols));
+    for (int64_t t = 0; t < n_tok; ++t)
+      for (int64_t c = 0; c < cols; ++c) y[t * ldy + c] = 0.0f;
+    for (int64_t r = 0; r < rows; ++r) {
+      dequantize_row(w.type, w.data + static_cast<uint64_t>(r) * w.row_bytes(), cols, row.data());
+      for (int64_t t = 0; t < n_tok; ++t) {
+        const float xr = x[t * rows + r];
+        float* yt = y + t * ldy;
+        for (int64_t c = 0; c < cols; ++c) yt[c] += xr * row[c];
+      }
+    }
+    return;
+  }
   MatmulTArgs a{w.data, w.row_bytes(), w.rows(), w.cols(), x, n_tok, y, ldy,
                 w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
   const int64_t cols = w.cols();
