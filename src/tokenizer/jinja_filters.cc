@@ -112,7 +112,10 @@ Value f_indent(Interp& in, const Value& v, CallArgs& args) {
     for (size_t i = 0; i < lines.size(); ++i) rv += (i ? "\n" + indention : "") + lines[i];
   } else {
     rv = lines.empty() ? "" : lines[0];
-    for (size_t i = 1; i < lines.size(); ++i) rv += "\n" + (lines[i].empty() ? "" : indention + lines[i]);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      rv += '\n';
+      if (!lines[i].empty()) rv += indention + lines[i];
+    }
   }
   if (truthy(a.get(1))) rv = indention + rv;
   in.check_size(rv.size());
@@ -334,7 +337,7 @@ Value f_attr(Interp&, const Value& v, CallArgs& args) {
   if (v.is_object()) return v.as_object().get_attr(name);
   bool found = false;
   Value m = get_method(v, name, &found);
-  return found ? m : Value::undefined("'" + type_name(v) + " object' has no attribute '" + name + "'");
+  return found ? m : Value::undefined(std::string("'") + type_name(v) + " object' has no attribute '" + name + "'");
 }
 
 Value f_items(Interp&, const Value& v, CallArgs& args) {

@@ -185,7 +185,7 @@ std::string to_json(const Value& v, bool ensure_ascii, const Value& indent, cons
     } else {
       throw RenderError("tojson indent must be an int or a string, not " + type_name(indent));
     }
-    w.item_sep = ",";
+    w.item_sep.assign(1, ',');
   }
   if (!separators.is_none()) {
     if (!separators.is_list() || separators.as_list().items.size() != 2 || !separators.as_list().items[0].is_string() ||

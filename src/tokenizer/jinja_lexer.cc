@@ -127,7 +127,8 @@ std::string unescape(std::string_view s, int line) {
           len = (lead >> 5) == 6 ? 2 : (lead >> 4) == 14 ? 3 : (lead >> 3) == 30 ? 4 : 1;
           if (i + len > s.size()) len = s.size() - i;
           const std::u32string cps = py::decode(s.substr(i, len));
-          out += "\\" + py::hex_escape(cps.empty() ? 0xFFFD : cps[0]);
+          out += '\\';
+          out += py::hex_escape(cps.empty() ? 0xFFFD : cps[0]);
           i += len - 1;
         } else {
           out.push_back('\\');

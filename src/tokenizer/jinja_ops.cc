@@ -14,7 +14,10 @@ namespace {
 std::string object_type(const Value& v) { return v.is_none() ? "None" : type_name(v) + " object"; }
 
 Value no_attribute(const Value& obj, const std::string& name) {
-  return Value::undefined("'" + object_type(obj) + "' has no attribute '" + name + "'");
+  std::string message = "'";
+  message += object_type(obj);
+  message += "' has no attribute '" + name + "'";
+  return Value::undefined(std::move(message));
 }
 
 }  // namespace
@@ -43,14 +46,14 @@ Value get_item(const Value& obj, const Value& key) {
     const int64_t n = static_cast<int64_t>(items.size());
     if (i < 0) i += n;
     if (i >= 0 && i < n) return items[static_cast<size_t>(i)];
-    return Value::undefined("'" + object_type(obj) + "' has no element " + repr(key));
+    return Value::undefined(std::string("'") + object_type(obj) + "' has no element " + repr(key));
   } else if (obj.is_string() && key.is_integral()) {
     const std::u32string cps = py::decode(obj.as_string());
     int64_t i = key.as_int();
     const int64_t n = static_cast<int64_t>(cps.size());
     if (i < 0) i += n;
     if (i >= 0 && i < n) return Value::string(py::encode(std::u32string(1, cps[static_cast<size_t>(i)])));
-    return Value::undefined("'" + object_type(obj) + "' has no element " + repr(key));
+    return Value::undefined(std::string("'") + object_type(obj) + "' has no element " + repr(key));
   }
   if (key.is_string()) {
     if (obj.is_object()) return obj.as_object().get_attr(key.as_string());
@@ -59,7 +62,7 @@ Value get_item(const Value& obj, const Value& key) {
     if (found) return m;
     return no_attribute(obj, key.as_string());
   }
-  return Value::undefined("'" + object_type(obj) + "' has no element " + repr(key));
+  return Value::undefined(std::string("'") + object_type(obj) + "' has no element " + repr(key));
 }
 
 // Jinja compiles a[b:c] to a plain Python subscript (slices bypass environment.getitem), so

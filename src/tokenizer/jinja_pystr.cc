@@ -446,7 +446,8 @@ std::string repr(std::string_view s) {
     } else if (c == '\r') {
       out += "\\r";
     } else if (!printable(c)) {
-      out += "\\" + hex_escape(c);
+      out += '\\';
+      out += hex_escape(c);
     } else {
       append_utf8(out, c);
     }
@@ -484,7 +485,10 @@ std::string float_repr(double d) {
     }
   } else {
     out += digits.substr(0, 1);
-    if (nd > 1) out += "." + digits.substr(1);
+    if (nd > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
     char eb[16];
     std::snprintf(eb, sizeof eb, "e%c%02d", exp10 < 0 ? '-' : '+', exp10 < 0 ? -exp10 : exp10);
     out += eb;

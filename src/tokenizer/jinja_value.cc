@@ -152,10 +152,17 @@ void Dict::set(Value key, Value value) {
 
 // ---- Object -----------------------------------------------------------------------------------
 
-std::string Object::repr() const { return "<" + type_name() + " object>"; }
+std::string Object::repr() const {
+  std::string s = "<";
+  s += type_name();
+  return s + " object>";
+}
 
 Value Object::get_attr(const std::string& name) const {
-  return Value::undefined("'" + type_name() + " object' has no attribute '" + name + "'");
+  std::string message = "'";
+  message += type_name();
+  message += " object' has no attribute '" + name + "'";
+  return Value::undefined(std::move(message));
 }
 
 bool Object::set_attr(const std::string&, Value) { return false; }
