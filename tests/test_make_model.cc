@@ -321,7 +321,8 @@ TEST(MakeModel, Cli) {
   expect_error({"make-model", "--arch", "llama", "--preset", "tiny", "--type", "fp8", "-o", out + ".gguf"}, 2,
                "moeinfer: --type: ");
   expect_error({"make-model", "--arch", "llama", "--preset", "tiny", "--type", "q8_0", "-o", out}, 2, "moeinfer: --type: ");
-  expect_error({"make-model", "--arch", "deepseek_v3", "--preset", "tiny", "-o", out + ".gguf"}, 2, "moeinfer: --output: ");
+  expect_error({"make-model", "--arch", "deepseek_v3", "--preset", "tiny", "--type", "fp8", "-o", out + ".gguf"}, 2,
+               "moeinfer: --type: ");
   expect_error({"make-model", "--arch", "llama", "--preset", "tiny", "--seed", "x", "-o", out}, 2, "moeinfer: --seed: ");
   expect_error({"make-model", "--arch", "llama", "--preset", "tiny", "-o", "/nonexistent-dir/m.gguf"}, 1,
                "moeinfer: /nonexistent-dir/m.gguf: ");

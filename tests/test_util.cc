@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -19,12 +21,29 @@ nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(in);
 }
 
+namespace {
+// Every directory temp_dir() made, removed when the test binary exits (tests that clean up
+// themselves leave nothing for this to do).
+std::vector<std::string>& made_dirs() {
+  static std::vector<std::string> dirs;
+  return dirs;
+}
+void remove_made_dirs() {
+  std::error_code ec;
+  for (const std::string& d : made_dirs()) std::filesystem::remove_all(d, ec);
+}
+}  // namespace
+
 std::string temp_dir() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/moeinfer_test_XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed");
+  made_dirs();  // constructed before the handler is registered, so destroyed after it runs
+  static const int registered = std::atexit(remove_made_dirs);
+  (void)registered;
+  made_dirs().push_back(buf.data());
   return std::string(buf.data());
 }
 

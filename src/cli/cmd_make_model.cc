@@ -22,7 +22,7 @@ int cmd_make_model(int argc, char** argv) {
        "GGUF: f16 (default), bf16, f32, q8_0, q4_0, q4_k, q6_k, q4_k_m; directory: bf16 (default), f16, f32, "
        "fp8 (DeepSeek)"},
       {"--seed", "", "S", "random seed (default 0)"},
-      {"--output", "-o", "OUT", "a .gguf file (Llama/Mistral) or a new directory (Hugging Face layout)"},
+      {"--output", "-o", "OUT", "a .gguf file (llama.cpp layout) or a new directory (Hugging Face layout)"},
       {"--threads", "-t", "N", "threads (default: all cores)"},
       {"--quiet", "-q", "", "no progress on stderr"},
       {"--list-presets", "", "", "list the presets and exit"},

@@ -1,5 +1,5 @@
 // moeinfer quantize IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|q4_k_m [-t THREADS] [-q]
-// IN: a GGUF (any type) or a Llama/Mistral Hugging Face directory; OUT: a GGUF llama.cpp reads,
+// IN: a GGUF (any type) or a Llama/Mistral/DeepSeek Hugging Face directory; OUT: a GGUF llama.cpp reads,
 // with llama.cpp's tensor types for that mix (model/quant_mix.h, model/quantize_model.h).
 // Progress, fallbacks and a summary go to stderr; nothing goes to stdout.
 #include <cstdio>
@@ -37,7 +37,9 @@ int cmd_quantize(int argc, char** argv) {
   Args a("quantize", "IN OUT --type TYPE [-t N] [-q]", specs, static_cast<int>(rest.size()), rest.data(), 2);
   if (a.help()) {
     std::fputs(a.help_text().c_str(), stdout);
-    std::fputs("\nIN: a .gguf file (F32/F16/BF16 or quantized) or a Llama/Mistral Hugging Face directory.\n"
+    std::fputs("\nIN: a .gguf file (F32/F16/BF16 or quantized) or a Llama, Mistral or DeepSeek-V2/V3\n"
+               "Hugging Face directory (FP8 weights are dequantized with their block scales; DeepSeek is written\n"
+               "as llama.cpp's deepseek2 with the current attn_k_b/attn_v_b MLA layout and MTP blocks as nextn).\n"
                "OUT: a GGUF file with llama.cpp's tensor types for the mix; rows that do not fit a block\n"
                "fall back as llama.cpp does (q8_0/q4_0 -> f16, q4_K -> q5_0, q6_K -> q8_0).\n",
                stdout);

@@ -58,8 +58,9 @@ void deepseek_gguf_read(const GgufFile& g, ModelConfig* c) {
     c->rope.original_context = static_cast<int64_t>(g.get_uint(a + "rope.scaling.original_context_length"));
     c->rope.beta_fast = g.get_float(a + "rope.scaling.yarn_beta_fast", 32.0);
     c->rope.beta_slow = g.get_float(a + "rope.scaling.yarn_beta_slow", 1.0);
-    // llama.cpp stores 0.1 · mscale_all_dim as yarn_log_multiplier
-    mscale_all_dim = g.get_float(a + "rope.scaling.yarn_log_multiplier", 0.0) / 0.1;
+    // llama.cpp stores 0.1 · mscale_all_dim as yarn_log_multiplier (an F32); dividing in F32 as
+    // llama.cpp does gives back the usual 1.0 exactly
+    mscale_all_dim = static_cast<float>(g.get_float(a + "rope.scaling.yarn_log_multiplier", 0.0)) / 0.1f;
     c->rope.mscale = c->rope.mscale_all_dim = mscale_all_dim;
   } else if (st != "none") {
     throw Error(p, a + "rope.scaling.type", "expected none or yarn, got '" + st + "'");

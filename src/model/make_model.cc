@@ -9,8 +9,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "base/error.h"
+#include "model/arch_registry.h"
+#include "model/deepseek_export.h"
 #include "model/hf_export.h"
 #include "model/llama_export.h"
 #include "model/quant_mix.h"
@@ -322,16 +325,102 @@ MakeModelResult deepseek_hf(const ModelConfig& c, const std::string& out, const 
   return write_hf(c, out, o, tensors, type, fp8);
 }
 
+// Views without data over the tensors of deepseek_specs, so that the HF binder (arch_deepseek.cc)
+// lays out the model and deepseek_export.h maps it to llama.cpp's names; rows come from the
+// generator keyed by the HF name, so a GGUF and a directory with the same seed hold the same model.
+class SpecTensorSet : public TensorSet {
+ public:
+  explicit SpecTensorSet(const std::vector<DsSpec>& specs) {
+    static const uint8_t kNoData = 0;
+    for (const DsSpec& s : specs) {
+      TensorView v;
+      v.name = s.name;
+      v.type = DType::kF32;
+      v.data = &kNoData;  // never read: rows come from random_rows
+      v.n_dims = static_cast<int>(s.shape.size());
+      for (int d = 0; d < 4; ++d) v.ne[d] = d < v.n_dims ? s.shape[s.shape.size() - 1 - d] : 1;
+      index_[s.name] = views_.size();
+      views_.push_back(v);
+    }
+  }
+  const std::string& path() const override { return path_; }
+  const std::vector<TensorView>& tensors() const override { return views_; }
+  const TensorView* find_tensor(const std::string& name) const override {
+    const auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &views_[it->second];
+  }
+
+ private:
+  std::string path_ = "make-model";
+  std::vector<TensorView> views_;
+  std::map<std::string, size_t> index_;
+};
+
+MakeModelResult deepseek_gguf(const ModelConfig& c, const std::string& out, const MakeModelOptions& o) {
+  const std::string type = o.type.empty() ? "f16" : o.type;
+  const QuantMixInfo* mix = find_quant_mix(type);
+  if (!mix)
+    throw UsageError("--type", "a DeepSeek GGUF holds " + quant_mix_names() +
+                                   " (fp8 is for DeepSeek directories), got '" + type + "'");
+  const std::vector<DsSpec> specs = deepseek_specs(c);
+  std::map<std::string, Init> init_of;
+  for (const DsSpec& s : specs) init_of[s.name] = s.init;
+  const SpecTensorSet set(specs);
+  ModelWeights weights;
+  const ArchSpec* arch = find_arch_hf("", c.arch);
+  arch->bind(set, WeightNaming::kHf, c, BindOptions{false, true}, &weights);
+  const uint64_t seed = o.seed;
+  const RowsOf rows_of = [&init_of, seed](const TensorView& v) {
+    return random_rows(seed, v.name, v.cols(), init_of.at(v.name));
+  };
+  std::vector<SourceTensor> src = deepseek_gguf_tensors(c, weights, rows_of);
+
+  std::vector<std::string> names;
+  for (const SourceTensor& t : src) names.push_back(t.name);
+  const std::vector<size_t> order = llama_cpp_tensor_order(names);
+  std::vector<PlanTensor> plan_in;
+  for (size_t i : order) plan_in.push_back({src[i].name, src[i].ne});
+  PlanModel pm;
+  pm.n_layers = c.n_layers + c.n_mtp_layers;
+  pm.n_experts = c.moe ? c.moe->n_experts : 0;
+  const std::vector<PlannedType> types = plan_tensor_types(*mix, plan_in, pm);
+
+  MakeModelResult r;
+  r.format = "gguf";
+  std::vector<ExportTensor> tensors;
+  for (size_t k = 0; k < order.size(); ++k) {
+    SourceTensor& t = src[order[k]];
+    r.n_params += numel(t.ne);
+    uint64_t row = 0;
+    dtype_row_bytes(types[k].type, static_cast<uint64_t>(t.ne[0]), &row);
+    r.bytes += row * static_cast<uint64_t>(numel(t.ne) / t.ne[0]);
+    tensors.push_back({t.name, t.ne, types[k].type, std::move(t.rows)});
+  }
+  if (o.dry_run) {
+    announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
+    return r;
+  }
+  GgufStreamWriter w(out);
+  w.open();
+  announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
+  add_deepseek_gguf_metadata(&w, c, out);
+  w.add_string("tokenizer.ggml.model", "none");  // random weights: token ids only
+  w.add_uint32("general.quantization_version", 2);
+  w.add_uint32("general.file_type", mix->llama_ftype);
+  ThreadPool pool(o.threads);
+  Progress progress("make-model", r.bytes, o.progress);
+  write_gguf_tensors(&w, tensors, pool, &progress);
+  r.n_files = 1;
+  return r;
+}
+
 }  // namespace
 
 MakeModelResult make_model(const ModelConfig& c, const std::string& out, const MakeModelOptions& o) {
   const bool gguf = ends_with(out, ".gguf");
   if (c.arch == "llama" || c.arch == "mistral") return gguf ? llama_gguf(c, out, o) : llama_hf(c, out, o);
   if (c.arch == "deepseek_v3" || c.arch == "deepseek_v2") {
-    if (gguf)
-      throw UsageError("--output", "DeepSeek models are written as Hugging Face directories (DeepSeek GGUF output "
-                                   "comes later): give a directory path");
-    return deepseek_hf(c, out, o);
+    return gguf ? deepseek_gguf(c, out, o) : deepseek_hf(c, out, o);
   }
   throw UsageError("--arch", "expected llama, mistral, deepseek_v3 or deepseek_v2, got '" + c.arch + "'");
 }

@@ -35,7 +35,7 @@ void Model::load_gguf(const LoadOptions& opts) {
   a->bind(g, WeightNaming::kGguf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
   if (opts.load_tokenizer && g.has("tokenizer.ggml.model")) {
     tokenizer_ = make_gguf_tokenizer(g);
-    if (tokenizer_->n_vocab() > config_.n_vocab)
+    if (tokenizer_ && tokenizer_->n_vocab() > config_.n_vocab)
       throw Error(path_, "tokenizer.ggml.tokens",
                   "has " + std::to_string(tokenizer_->n_vocab()) + " tokens, more than the model's " +
                       std::to_string(config_.n_vocab) + " embedding rows");

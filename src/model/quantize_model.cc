@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "formats/gguf_reader.h"
+#include "model/deepseek_export.h"
 #include "model/llama_export.h"
 #include "model/model.h"
 #include "model/tensor_export.h"
@@ -72,16 +73,36 @@ void open_gguf(const std::string& in, Source* s) {
                        "(requantizing loses precision; quantize from F32/F16/BF16 when you can)");
 }
 
+bool is_deepseek(const ModelConfig& c) { return c.arch == "deepseek_v3" || c.arch == "deepseek_v2"; }
+
+// A DeepSeek folder (F32/BF16/FP8 weights): the current MLA layout of llama.cpp's deepseek2, MTP
+// layers included.
+void open_hf_deepseek(const std::string& in, Source* s) {
+  const ModelConfig& c = s->model->config();
+  int64_t fp8 = 0;
+  for (SourceTensor& t : deepseek_gguf_tensors(c, s->model->weights())) {
+    fp8 += t.from == DType::kF8_E4M3;
+    s->tensors.push_back({t.name, t.ne, t.from, std::move(t.rows)});
+  }
+  if (fp8 > 0)
+    s->notes.push_back(std::to_string(fp8) + " FP8 tensors are dequantized with their block scales first");
+  s->plan.n_layers = c.n_layers + c.n_mtp_layers;
+  s->plan.n_experts = c.moe ? c.moe->n_experts : 0;
+}
+
 void open_hf(const std::string& in, Source* s) {
   LoadOptions lo;
   lo.require_usable_types = false;
   lo.load_tokenizer = false;
+  lo.load_mtp = true;
   s->model = Model::load(in, lo);
   const ModelConfig& c = s->model->config();
+  if (is_deepseek(c)) {
+    open_hf_deepseek(in, s);
+    return;
+  }
   if (c.arch != "llama" && c.arch != "mistral")
-    throw Error(in, "architectures",
-                "quantize converts Llama and Mistral directories (got " + c.arch +
-                    "; DeepSeek directories need DeepSeek GGUF support, which comes later)");
+    throw Error(in, "architectures", "quantize converts Llama, Mistral and DeepSeek directories (got " + c.arch + ")");
   if (c.rope.n_rot != c.attn.head_dim)
     throw Error(in, "head_dim", "llama.cpp requires RoPE over the whole head");
   const TensorSet& set = s->model->tensors();
@@ -149,10 +170,21 @@ QuantizeResult quantize_model(const std::string& in, const std::string& out, con
       while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
       c.name = dir.substr(dir.find_last_of('/') + 1);
     }
-    add_llama_gguf_metadata(&w, c, output_context(c, &src.notes));
-    add_placeholder_spm_vocab(&w, c.n_vocab);
-    src.notes.push_back("the directory's tokenizer is not converted: the GGUF carries a placeholder vocabulary "
-                        "of " + std::to_string(c.n_vocab) + " tokens (feed token ids)");
+    if (is_deepseek(c)) {
+      add_deepseek_gguf_metadata(&w, c, in);
+      // no vocabulary: llama.cpp and moeinfer load the file and take token ids
+      w.add_string("tokenizer.ggml.model", "none");
+      struct stat ts {};
+      src.notes.push_back(::stat((in + "/tokenizer.json").c_str(), &ts) == 0
+                              ? "the directory's tokenizer.json is not converted: tokenizer.ggml.model is \"none\" "
+                                "(feed token ids)"
+                              : "the directory has no tokenizer: tokenizer.ggml.model is \"none\" (feed token ids)");
+    } else {
+      add_llama_gguf_metadata(&w, c, output_context(c, &src.notes));
+      add_placeholder_spm_vocab(&w, c.n_vocab);
+      src.notes.push_back("the directory's tokenizer is not converted: the GGUF carries a placeholder vocabulary "
+                          "of " + std::to_string(c.n_vocab) + " tokens (feed token ids)");
+    }
   } else {
     for (const GgufKV& kv : src.gguf->metadata()) {
       const std::string& k = kv.key;

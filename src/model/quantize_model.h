@@ -7,7 +7,10 @@
 //  - From a Llama/Mistral Hugging Face directory: llama.cpp's `llama.*` keys and tensor names,
 //    q/k rows permuted from HF's rotate_half layout to GGUF's interleaved pairs, Llama 3 rope
 //    scaling as a `rope_freqs.weight` tensor (as llama.cpp's converter writes it), a placeholder
-//    vocabulary (the folder's tokenizer.json is not converted). llama.cpp's llama architecture has
+//    vocabulary (the folder's tokenizer.json is not converted).
+//  - From a DeepSeek-V2/V3 Hugging Face directory (F32/BF16/FP8; FP8 dequantized with its block
+//    scales): llama.cpp's `deepseek2` keys and the current MLA layout (deepseek_export.h), MTP layers
+//    as `nextn` blocks, tokenizer.ggml.model = "none" (token ids). llama.cpp's llama architecture has
 //    no sliding-window attention, so a Mistral window W shorter than the context is written as
 //    context_length = W (exact within it) with a note on stderr.
 // Nothing is held in memory beyond a chunk of rows per tensor; the output appears only when

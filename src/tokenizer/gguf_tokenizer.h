@@ -7,7 +7,8 @@
 
 namespace moeinfer {
 
-// Throws Error naming tokenizer.ggml.model when it is missing or not supported.
+// Throws Error naming tokenizer.ggml.model when it is missing or not supported; nullptr for
+// "none" (a file without vocabulary: token ids only).
 std::unique_ptr<Tokenizer> make_gguf_tokenizer(const GgufFile& g);
 
 }  // namespace moeinfer

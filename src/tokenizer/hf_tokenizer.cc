@@ -286,7 +286,9 @@ std::unique_ptr<Tokenizer> open_tokenizer(const std::string& path) {
   in.read(magic, 4);
   if (in.gcount() == 4 && std::string(magic, 4) == "GGUF") {
     std::unique_ptr<GgufFile> g = GgufFile::open(path);
-    return make_gguf_tokenizer(*g);
+    std::unique_ptr<Tokenizer> t = make_gguf_tokenizer(*g);
+    if (!t) throw Error(path, "tokenizer.ggml.model", "is \"none\": the file has no vocabulary");
+    return t;
   }
   return load_hf_tokenizer(path);
 }
