@@ -290,7 +290,7 @@ TEST(QuantizeTool, HfDirectoryToGgufKeepsTheLogits) {
 }
 
 // Llama 3 rope scaling becomes llama.cpp's rope_freqs.weight: base frequency / factor = the scaled
-// frequency the engine computes from config.json.
+// frequency the engine computes from config.json, and the GGUF loader applies it.
 TEST(QuantizeTool, Llama3RopeFreqs) {
   const TempDir td;
   const std::string dir = test::data_path("tiny-llama3");
@@ -314,6 +314,20 @@ TEST(QuantizeTool, Llama3RopeFreqs) {
   }
   EXPECT_EQ(g->get_uint("llama.rope.dimension_count"), 16u);
   EXPECT_FALSE(g->has("llama.rope.scaling.type"));
+
+  // and the engine reads it back: the F32 GGUF gives the folder's golden logits (100 tokens)
+  quantize(dir, td.path + "/l3f32.gguf", "f32");
+  const nlohmann::json gold = test::read_json(dir + "/golden/logits_len100.json");
+  const std::vector<int32_t> tokens = gold["tokens"].get<std::vector<int32_t>>();
+  int64_t nv = 0;
+  const std::vector<float> got = eval_logits(td.path + "/l3f32.gguf", tokens, &nv);
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    const std::vector<float> ref = gold["logits"][t].get<std::vector<float>>();
+    double m = 1.0;
+    for (float v : ref) m = std::max(m, std::fabs(static_cast<double>(v)));
+    const std::vector<float> row(got.begin() + static_cast<int64_t>(t) * nv, got.begin() + static_cast<int64_t>(t + 1) * nv);
+    EXPECT_LE(test::max_abs_diff(row, ref), 1e-4 * m) << "row " << t;
+  }
 }
 
 // The CLI: success writes only the file (no stdout, no leftover .part); bad input exits 1 or 2 with

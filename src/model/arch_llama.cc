@@ -4,7 +4,9 @@
 //    permuted for interleaved RoPE pairs.
 //  - Hugging Face (config.json + safetensors): tensors `model.layers.N.self_attn.q_proj.weight`, ...;
 //    q/k rows are in HF's layout, for NeoX ("rotate_half") pairs.
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "base/error.h"
 #include "model/arch_registry.h"
@@ -69,8 +71,16 @@ void llama_read_gguf(const GgufFile& g, ModelConfig* c) {
   } else if (scaling != "none") {
     throw Error(g.path(), a + "rope.scaling.type", "expected none or linear, got '" + scaling + "'");
   }
-  if (g.find_tensor("rope_freqs.weight"))
-    throw Error(g.path(), "tensor 'rope_freqs.weight'", "Llama 3.1 rope factors in GGUF are not supported yet");
+  if (const TensorView* f = g.find_tensor("rope_freqs.weight")) {
+    // llama.cpp's Llama 3.1 scaling: n_rot/2 F32 divisors of the base frequencies
+    const std::string field = "tensor 'rope_freqs.weight'";
+    if (f->type != DType::kF32 || f->n_dims != 1 || f->ne[0] != c->rope.n_rot / 2)
+      throw Error(g.path(), field, "expected " + std::to_string(c->rope.n_rot / 2) + " F32 values (rope.dimension_count / 2)");
+    c->rope.freq_factors.resize(static_cast<size_t>(f->ne[0]));
+    std::memcpy(c->rope.freq_factors.data(), f->data, c->rope.freq_factors.size() * sizeof(float));
+    for (float v : c->rope.freq_factors)
+      if (!(v > 0.0f) || !std::isfinite(v)) throw Error(g.path(), field, "expected positive finite factors");
+  }
   if (g.has(a + "vocab_size")) {
     c->n_vocab = static_cast<int64_t>(g.get_uint(a + "vocab_size"));
   } else if (const TensorView* e = g.find_tensor("token_embd.weight")) {

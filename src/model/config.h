@@ -34,6 +34,9 @@ struct RopeConfig {
   int64_t original_context = 0;    // kLlama3, kYarn: original_max_position_embeddings
   double beta_fast = 32.0, beta_slow = 1.0;   // kYarn ramp bounds (in rotations)
   double mscale = 1.0, mscale_all_dim = 0.0;  // kYarn magnitude corrections (HF rope_scaling keys)
+  // Per-frequency divisors from a GGUF `rope_freqs.weight` (llama.cpp's form of Llama 3.1 scaling):
+  // frequency i is the base frequency / freq_factors[i]. Empty: none.
+  std::vector<float> freq_factors;
 };
 
 // Multi-head Latent Attention (DeepSeek-V2/V3). Per token: q = wq_b(rmsnorm(wq_a(x))) or wq(x),

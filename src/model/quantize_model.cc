@@ -116,8 +116,7 @@ void open_hf(const std::string& in, Source* s) {
     auto factors = std::make_shared<std::vector<float>>(llama3_rope_factors(c.rope));
     s->tensors.push_back({"rope_freqs.weight", {static_cast<int64_t>(factors->size())}, DType::kF32,
                           [factors](int64_t, float* out) { std::copy(factors->begin(), factors->end(), out); }});
-    s->notes.push_back("Llama 3 rope scaling is written as rope_freqs.weight, as llama.cpp's converter does "
-                       "(llama.cpp reads it; moeinfer's GGUF loader does not yet)");
+
   }
   s->plan.n_layers = c.n_layers;
   s->plan.llama_70b = c.n_layers == 80 && c.attn.n_heads != c.attn.n_kv_heads;

@@ -62,6 +62,7 @@ std::vector<float> rope_inv_freq(const RopeConfig& r) {
         break;
       }
     }
+    if (!r.freq_factors.empty()) f = base / r.freq_factors[static_cast<size_t>(i)];
     out[i] = f;
   }
   return out;
