@@ -5,13 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
 #include "kernels/qmatmul/qmatmul.h"
+#include "tensor/repack.h"
 #include "model/model.h"
+#include "model/repack_weights.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"
 #include "tensor/quant_blocks.h"
@@ -117,14 +120,25 @@ QCase make_case(DType t, int64_t rows, int64_t cols, int64_t n_tok, uint32_t see
   return c;
 }
 
+// Each SIMD level against the scalar reference (which is itself checked against a float dot of the
+// dequantized blocks), at awkward row counts, block counts (odd ones leave a block unpaired) and
+// batch sizes; rows are split at an odd point as the thread pool may split them.
 TEST(QuantKernels, EveryIsaAgreesWithTheReferenceAtAwkwardSizes) {
-  std::vector<std::string> exercised;
+  struct Level {
+    const char* name;
+    bool available;
+    QMatmulFn (*get)(DType);
+    std::string exercised;
+  };
+  std::vector<Level> levels = {{"avx2", isa_supported(Isa::kAvx2), qmatmul_avx2, ""},
+                               {"avx512", isa_supported(Isa::kAvx512) && cpu_features().avx512vnni, qmatmul_avx512, ""}};
   for (DType t : kWeightTypes) {
     const int64_t bs = dtype_traits(t).block_size;
-    for (int64_t blocks : {1, 3, 4}) {
+    for (int64_t blocks : {1, 3, 4, 9}) {
       const int64_t cols = blocks * bs;
-      for (int64_t rows : {1, 3, 31, 32, 33}) {
-        for (int64_t n_tok : {1, 2, 5, 17}) {
+      for (int64_t rows : {1, 3, 31, 32, 33, 255, 257}) {
+        for (int64_t n_tok : {1, 2, 5, 9, 17}) {
+          if (rows > 33 && (n_tok != 5 || blocks != 3)) continue;  // the large row counts once
           QCase c = make_case(t, rows, cols, n_tok, static_cast<uint32_t>(rows * 131 + cols + n_tok));
           std::vector<float> ref(rows * n_tok);
           QMatmulArgs a{c.w.data(), c.row_bytes, cols, c.xq.data(), c.xq_row, n_tok, ref.data(), rows};
@@ -139,25 +153,69 @@ TEST(QuantKernels, EveryIsaAgreesWithTheReferenceAtAwkwardSizes) {
               }
               EXPECT_NEAR(ref[k * rows + r], want, 1e-5 * mag + 1e-6) << dtype_name(t) << " cols " << cols;
             }
-          if (isa_supported(Isa::kAvx2)) {
-            if (QMatmulFn f = qmatmul_avx2(t)) {
-              if (exercised.empty() || exercised.back() != dtype_name(t)) exercised.push_back(dtype_name(t));
-              std::vector<float> y(rows * n_tok, NAN);
-              QMatmulArgs b = a;
-              b.y = y.data();
-              f(b, 0, rows / 2);
-              f(b, rows / 2, rows);
-              for (int64_t i = 0; i < rows * n_tok; ++i)
-                EXPECT_NEAR(y[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0)) << dtype_name(t) << " avx2";
-            }
+          for (Level& l : levels) {
+            if (!l.available) continue;
+            const QMatmulFn f = l.get(t);
+            if (!f) continue;
+            if (l.exercised.find(dtype_name(t)) == std::string::npos) l.exercised += std::string(dtype_name(t)) + " ";
+            std::vector<float> y(rows * n_tok, NAN);
+            QMatmulArgs b = a;
+            b.y = y.data();
+            const int64_t split = rows / 2 | 1;
+            f(b, 0, std::min(split, rows));
+            f(b, std::min(split, rows), rows);
+            for (int64_t i = 0; i < rows * n_tok; ++i)
+              ASSERT_NEAR(y[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0))
+                  << dtype_name(t) << " " << l.name << " rows " << rows << " cols " << cols << " n_tok " << n_tok;
           }
         }
       }
     }
   }
-  std::string s;
-  for (const std::string& e : exercised) s += e + " ";
-  std::printf("[ info ] AVX2 quantized kernels exercised: %s\n", s.empty() ? "(none on this CPU)" : s.c_str());
+  for (const Level& l : levels)
+    std::printf("[ info ] %s quantized kernels exercised: %s\n", l.name,
+                !l.available ? "(not on this CPU)" : l.exercised.empty() ? "(none)" : l.exercised.c_str());
+}
+
+// The interleaved layout (tensor/repack.h): unpacking returns every plain row bit for bit, and the
+// kRows8 kernels (reference and AVX-512) give the plain reference's results.
+TEST(QuantKernels, InterleavedRowsAgreeWithThePlainReference) {
+  const bool vnni = isa_supported(Isa::kAvx512) && cpu_features().avx512vnni;
+  for (DType t : {DType::kQ8_0, DType::kQ4_0}) {
+    for (int64_t blocks : {1, 3, 4, 9}) {
+      const int64_t cols = blocks * 32;
+      for (int64_t rows : {8, 16, 24, 40, 256}) {
+        for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 17}) {
+          if (rows == 256 && n_tok != 5) continue;
+          QCase c = make_case(t, rows, cols, n_tok, static_cast<uint32_t>(rows * 17 + cols + n_tok));
+          std::vector<uint8_t> packed(c.w.size());
+          repack_rows8(t, c.w.data(), rows, cols, packed.data());
+          std::vector<uint8_t> row(c.row_bytes);
+          for (int64_t r = 0; r < rows; ++r) {
+            unpack_row_rows8(t, packed.data(), r, cols, row.data());
+            ASSERT_EQ(std::memcmp(row.data(), c.w.data() + r * c.row_bytes, c.row_bytes), 0) << dtype_name(t) << " row " << r;
+          }
+          std::vector<float> ref(rows * n_tok), got(rows * n_tok, NAN);
+          QMatmulArgs a{c.w.data(), c.row_bytes, cols, c.xq.data(), c.xq_row, n_tok, ref.data(), rows};
+          qmatmul_ref(t)(a, 0, rows);
+          QMatmulArgs b = a;
+          b.w = packed.data();
+          b.y = got.data();
+          qmatmul_r8_ref(t)(b, 0, rows);
+          for (int64_t i = 0; i < rows * n_tok; ++i) ASSERT_EQ(got[i], ref[i]) << dtype_name(t) << " r8 ref";
+          if (!vnni) continue;
+          std::fill(got.begin(), got.end(), NAN);
+          const int64_t split = rows / 16 * 8;  // a split at a multiple of 8, as the pool makes
+          qmatmul_r8_avx512(t)(b, 0, split);
+          qmatmul_r8_avx512(t)(b, split, rows);
+          for (int64_t i = 0; i < rows * n_tok; ++i)
+            ASSERT_NEAR(got[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0))
+                << dtype_name(t) << " r8 avx512 rows " << rows << " cols " << cols << " n_tok " << n_tok;
+        }
+      }
+    }
+  }
+  std::printf("[ info ] interleaved AVX-512 kernels %s\n", vnni ? "exercised: q8_0 q4_0" : "not on this CPU (no AVX512-VNNI)");
 }
 
 // y = Wᵀ·x with quantized W (absorbed MLA on a quantized attn_kv_b) equals the dequantized product.
@@ -190,7 +248,7 @@ struct PeerFile {
   const char* logits;
 };
 
-class LlamaCppPeer : public ::testing::TestWithParam<std::tuple<PeerFile, Isa>> {};
+class LlamaCppPeer : public ::testing::TestWithParam<std::tuple<PeerFile, Isa, bool>> {};
 
 // Same file, same tokens: within 0.15·max(1, max|ref|) per row, same argmax on >= 98 % of the
 // positions whose reference top-1/top-2 gap is >= 0.3.
@@ -203,8 +261,27 @@ TEST_P(LlamaCppPeer, MatchesLlamaCppLogits) {
   ThreadPool pool(2);
   nlohmann::json g = test::read_json(test::data_path(std::string("quant/") + f.logits));
   std::vector<int32_t> toks = g["tokens"].get<std::vector<int32_t>>();
+  std::vector<float> plain;
+  if (std::get<2>(GetParam())) {  // the same with the interleaved layout, where this level has one
+    // repacked exactly where an interleaved kernel exists: Q8_0/Q4_0 at AVX-512 with VNNI
+    const bool kernel = k.qmatmul_r8(DType::kQ8_0) != nullptr && std::string(f.gguf).find("_K") == std::string::npos;
+    if (kernel) {
+      Session s(*m, k, pool);
+      const float* l = s.eval(toks, true);
+      plain.assign(l, l + static_cast<int64_t>(toks.size()) * m->config().n_vocab);
+    }
+    const RepackReport r = repack_weights(&m->mutable_weights(), k, RepackMode::kOn, pool);
+    EXPECT_EQ(r.tensors > 0, kernel) << f.gguf << " at " << isa_name(isa);
+    if (!kernel) return;  // nothing changed: the plain variant of this case covers it
+  }
   Session s(*m, k, pool);
   const float* logits = s.eval(toks, true);
+  if (!plain.empty()) {  // interleaving changes only the summation order
+    std::vector<float> got(logits, logits + plain.size());
+    double mref = 1.0;
+    for (float v : plain) mref = std::max(mref, std::fabs(static_cast<double>(v)));
+    EXPECT_LE(test::max_abs_diff(got, plain), 1e-4 * mref) << f.gguf;
+  }
   const int64_t nv = m->config().n_vocab;
   int clear = 0, agree = 0;
   for (size_t t = 0; t < toks.size(); ++t) {
@@ -227,7 +304,8 @@ INSTANTIATE_TEST_SUITE_P(Files, LlamaCppPeer,
                          ::testing::Combine(::testing::Values(PeerFile{"s260-Q8_0.gguf", "llamacpp-logits-s260-Q8_0.json"},
                                                               PeerFile{"s260-Q4_0.gguf", "llamacpp-logits-s260-Q4_0.json"},
                                                               PeerFile{"t256-Q4_K_M.gguf", "llamacpp-logits-t256-Q4_K_M.json"}),
-                                            ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512)));
+                                            ::testing::Values(Isa::kScalar, Isa::kAvx2, Isa::kAvx512),
+                                            ::testing::Bool()));
 
 }  // namespace
 }  // namespace moeinfer

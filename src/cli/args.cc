@@ -114,6 +114,9 @@ std::vector<OptSpec> model_run_options() {
       {"--isa", "", "ISA", "kernel level: scalar|avx2|avx512|amx (default: best; env MOEINFER_ISA)"},
       {"--ctx", "-c", "N", "KV cache capacity in tokens (default: the model's context length)"},
       {"--mla", "", "FORM", "DeepSeek attention form: absorbed (latent KV cache, default) or naive"},
+      {"--repack", "", "MODE",
+       "interleave Q8_0/Q4_0 weights for the AVX-512 kernels at load: auto (when they fit in memory, default), "
+       "on, off (run from the mapped file)"},
   };
 }
 

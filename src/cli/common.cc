@@ -50,8 +50,11 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   LoadOptions lo;
   lo.load_mtp = load_mtp;
   rt.model = Model::load(path, lo);
-  rt.load_seconds = now_seconds() - t0;
+  const RepackMode repack = parse_repack_mode(a.str("--repack", "auto"), "--repack");
   rt.pool = std::make_unique<ThreadPool>(threads);
+  rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool);
+  if (!rt.repack.skipped.empty()) std::fprintf(stderr, "moeinfer: note: weights not repacked: %s\n", rt.repack.skipped.c_str());
+  rt.load_seconds = now_seconds() - t0;
   return rt;
 }
 

@@ -8,6 +8,7 @@
 #include "cli/args.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
+#include "model/repack_weights.h"
 #include "runtime/session.h"
 
 namespace moeinfer {
@@ -17,6 +18,7 @@ struct Runtime {
   std::unique_ptr<Kernels> kernels;
   std::unique_ptr<ThreadPool> pool;
   double load_seconds = 0.0;
+  RepackReport repack;
 
   std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256, int64_t spare_slots = 0) const;
 };

@@ -26,6 +26,7 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
     Isa used = Isa::kScalar;
     qmatmul_[slot(t)] = select_qmatmul(t, isa, &used);
     qmatmul_isa_[slot(t)] = used;
+    qmatmul_r8_[slot(t)] = select_qmatmul_r8(t, isa);
   }
 }
 
@@ -36,14 +37,14 @@ Isa Kernels::matmul_isa(DType t) const {
 
 QMatmulFn Kernels::qmatmul(DType t) const {
   const size_t s = slot(t);
-  // AMX and AVX-512 integer kernels come later: their absence at those levels is expected.
-  const Isa want = isa_ == Isa::kAmx || isa_ == Isa::kAvx512 ? Isa::kAvx2 : isa_;
+  const Isa want = isa_;
   if (qmatmul_[s] && qmatmul_isa_[s] < want && !fallback_noted_[s].exchange(true))
     std::fprintf(stderr, "moeinfer: note: no %s kernel for %s weights yet; using %s\n", isa_name(want), dtype_name(t),
                  isa_name(qmatmul_isa_[s]));
   return qmatmul_[s];
 }
 MatmulTFn Kernels::matmul_t(DType t) const { return matmul_t_[slot(t)]; }
+QMatmulFn Kernels::qmatmul_r8(DType t) const { return qmatmul_r8_[slot(t)]; }
 
 Isa resolve_isa(const std::string& option_value) {
   if (!option_value.empty()) return parse_isa(option_value, "--isa");

@@ -26,6 +26,9 @@ class Kernels {
   // Quantized weights (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K); nullptr for other types. The first
   // call for a type whose kernel runs below the requested level says so once on stderr.
   QMatmulFn qmatmul(DType t) const;
+  // The kernel for weights in Layout::kRows8 (tensor/repack.h); nullptr when this level has none,
+  // and then weights must stay plain.
+  QMatmulFn qmatmul_r8(DType t) const;
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -35,6 +38,7 @@ class Kernels {
   std::array<Isa, kSlots + 1> matmul_isa_{};
   std::array<MatmulTFn, kSlots + 1> matmul_t_{};
   std::array<QMatmulFn, kSlots + 1> qmatmul_{};
+  std::array<QMatmulFn, kSlots + 1> qmatmul_r8_{};
   std::array<Isa, kSlots + 1> qmatmul_isa_{};
   mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };

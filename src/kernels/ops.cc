@@ -10,6 +10,7 @@
 #include "tensor/fp16.h"
 #include "tensor/fp8.h"
 #include "tensor/quantize.h"
+#include "tensor/repack.h"
 
 namespace moeinfer {
 
@@ -104,7 +105,8 @@ void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const
   static thread_local std::vector<uint8_t> xq;  // grows to the largest batch, then is reused
   if (xq.size() < xq_row * n_tok) xq.resize(xq_row * n_tok);
   for (int64_t t = 0; t < n_tok; ++t) quantize_row(at, x + t * w.cols(), w.cols(), xq.data() + t * xq_row);
-  const QMatmulFn fn = k.qmatmul(w.type);
+  const QMatmulFn fn = w.layout == Layout::kRows8 ? k.qmatmul_r8(w.type) : k.qmatmul(w.type);
+  if (!fn) throw Error("", "tensor '" + w.name + "'", "no kernel for its interleaved layout at this ISA");
   QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq.data(), xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
   const int64_t rows = w.rows();
   if (pool.size() == 1 || rows * w.cols() * n_tok < 32768) {
@@ -156,7 +158,7 @@ void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const flo
     for (int64_t t = 0; t < n_tok; ++t)
       for (int64_t c = 0; c < cols; ++c) y[t * ldy + c] = 0.0f;
     for (int64_t r = 0; r < rows; ++r) {
-      dequantize_row(w.type, w.data + static_cast<uint64_t>(r) * w.row_bytes(), cols, row.data());
+      embedding_row(row.data(), w, r);  // any layout
       for (int64_t t = 0; t < n_tok; ++t) {
         const float xr = x[t * rows + r];
         float* yt = y + t * ldy;
@@ -182,6 +184,13 @@ void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const flo
 void embedding_row(float* out, const TensorView& table, int64_t id) {
   const int64_t dim = table.cols();
   if (activation_type(table.type) != DType::kF32) {  // quantized table: dequantize the one row
+    if (table.layout == Layout::kRows8) {
+      static thread_local std::vector<uint8_t> plain;
+      plain.resize(table.row_bytes());
+      unpack_row_rows8(table.type, table.data, id, dim, plain.data());
+      dequantize_row(table.type, plain.data(), dim, out);
+      return;
+    }
     dequantize_row(table.type, table.data + static_cast<uint64_t>(id) * table.row_bytes(), dim, out);
     return;
   }

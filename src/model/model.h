@@ -31,6 +31,8 @@ class Model {
   const char* format() const { return gguf_ ? "gguf" : "hf"; }
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
+  // For load-time layout changes (model/repack_weights.h) before any session runs.
+  ModelWeights& mutable_weights() { return weights_; }
   const Tokenizer* tokenizer() const { return tokenizer_.get(); }  // nullptr when absent
   const TensorSet& tensors() const { return *tensors_; }
   const GgufFile* gguf() const { return gguf_.get(); }  // nullptr for HF directories

@@ -4,6 +4,7 @@
 // A layer uses either the standard attention views or `mla`, and either the dense FFN (w1..w3)
 // or `moe`, as ModelConfig says.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "tensor/tensor.h"
@@ -74,6 +75,8 @@ struct ModelWeights {
   std::vector<MtpWeights> mtp;  // bound only when LoadOptions::load_mtp
   // Owned copies of FP8 block-scale grids (aligned F32), pointed to by TensorView::block_scale.
   std::vector<std::vector<float>> owned_scales;
+  // Memory owned by the weights beyond the mapped files (repacked copies; model/repack_weights.h).
+  std::vector<std::shared_ptr<void>> owned_memory;
 };
 
 }  // namespace moeinfer

@@ -10,6 +10,11 @@
 
 namespace moeinfer {
 
+// How a quantized matrix's rows are laid out in memory (tensor/repack.h). kPlain: the file's
+// layout, row after row. kRows8: groups of 8 rows interleaved for the VNNI kernels (same bytes per
+// group as 8 plain rows, so row slices at multiples of 8 work unchanged).
+enum class Layout : uint8_t { kPlain, kRows8 };
+
 struct TensorView {
   std::string name;
   DType type = DType::kF32;
@@ -22,6 +27,7 @@ struct TensorView {
   // scale_row0 is the absolute row of this view's row 0 (views may be row slices).
   const float* block_scale = nullptr;
   int64_t scale_cols = 0, block_rows = 0, block_cols = 0, scale_row0 = 0;
+  Layout layout = Layout::kPlain;
 
   int64_t numel() const { return ne[0] * ne[1] * ne[2] * ne[3]; }
   int64_t cols() const { return ne[0]; }                  // elements per row

@@ -33,7 +33,15 @@ DType activation_type(DType t);
 
 QMatmulFn qmatmul_ref(DType t);
 QMatmulFn qmatmul_avx2(DType t);
+QMatmulFn qmatmul_avx512(DType t);  // Q8_0 and Q4_0 (needs AVX512-VNNI); nullptr otherwise
 // Falls back to lower levels; *used receives the level chosen. nullptr when `t` has no kernel.
 QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
+
+// The same contract on weights in the interleaved Layout::kRows8 (tensor/repack.h), for Q8_0 and
+// Q4_0; r0 and r1 must be multiples of 8. The reference unpacks each row and runs qmatmul_ref.
+QMatmulFn qmatmul_r8_ref(DType t);
+QMatmulFn qmatmul_r8_avx512(DType t);  // needs AVX512-VNNI
+// The kRows8 kernel for `isa`, or nullptr when that level has none (then weights stay plain).
+QMatmulFn select_qmatmul_r8(DType t, Isa isa);
 
 }  // namespace moeinfer

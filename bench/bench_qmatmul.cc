@@ -1,0 +1,64 @@
+// Quantized matmul kernels per weight type and ISA, single thread, on a 8192 x 4096 matrix (36 MB
+// in Q8_0: far past the private caches), decode shape (1 token) and prefill shapes (16, 64 tokens).
+// Reports weight bytes/s (decode: compare with the single-core read bandwidth) and MAC/s.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/qmatmul/qmatmul.h"
+#include "tensor/quantize.h"
+
+namespace moeinfer {
+namespace {
+
+void BM_QMatmul(benchmark::State& state, DType t, Isa isa) {
+  if (!isa_supported(isa)) {
+    state.SkipWithError("ISA not supported on this CPU");
+    return;
+  }
+  const QMatmulFn fn = isa == Isa::kScalar ? qmatmul_ref(t) : isa == Isa::kAvx2 ? qmatmul_avx2(t) : qmatmul_avx512(t);
+  if (!fn) {
+    state.SkipWithError("no kernel for this type at this ISA");
+    return;
+  }
+  const int64_t rows = 8192, cols = 4096, n_tok = state.range(0);
+  uint64_t row_bytes = 0, xq_row = 0;
+  dtype_row_bytes(t, cols, &row_bytes);
+  const DType at = activation_type(t);
+  dtype_row_bytes(at, cols, &xq_row);
+  std::vector<uint8_t> w(row_bytes * rows), xq(xq_row * n_tok);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> f(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (r < 64) for (float& v : f) v = nd(rng);  // 64 distinct rows, repeated: quantizing is slow
+    quantize_row(t, f.data(), cols, w.data() + r * row_bytes);
+  }
+  for (int64_t k = 0; k < n_tok; ++k) {
+    for (float& v : f) v = nd(rng);
+    quantize_row(at, f.data(), cols, xq.data() + k * xq_row);
+  }
+  std::vector<float> y(n_tok * rows);
+  QMatmulArgs a{w.data(), row_bytes, cols, xq.data(), xq_row, n_tok, y.data(), rows};
+  for (auto _ : state) {
+    fn(a, 0, rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(w.size()));
+  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(rows * cols * n_tok) * state.iterations(),
+                                               benchmark::Counter::kIsRate);
+}
+
+#define MOEINFER_QMATMUL_BENCH(T, I) \
+  BENCHMARK_CAPTURE(BM_QMatmul, T##_##I, DType::k##T, Isa::k##I)->Arg(1)->Arg(16)->Arg(64)->UseRealTime()
+
+MOEINFER_QMATMUL_BENCH(Q8_0, Avx2);
+MOEINFER_QMATMUL_BENCH(Q8_0, Avx512);
+MOEINFER_QMATMUL_BENCH(Q4_0, Avx2);
+MOEINFER_QMATMUL_BENCH(Q4_0, Avx512);
+MOEINFER_QMATMUL_BENCH(Q4_K, Avx2);
+MOEINFER_QMATMUL_BENCH(Q6_K, Avx2);
+
+}  // namespace
+}  // namespace moeinfer
