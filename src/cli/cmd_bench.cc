@@ -1,4 +1,4 @@
-// moeinfer bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]
+// moeinfer bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json] [--profile]
 // Prefill: p tokens in one batch from an empty cache. Decode: n tokens one at a time from an empty
 // cache. Each is repeated r times; min / median / max are reported. The roofline line compares the
 // bytes a decode step reads (weights + average KV) times tokens/s with a read bandwidth measured
@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "base/error.h"
+#include "base/profiler.h"
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -50,6 +52,33 @@ void progress(const char* what, int done, int total) {
   else if (done == total) std::fprintf(stderr, "moeinfer: %s: %d runs done\n", what, total);
 }
 
+// Exclusive wall time per op kind over the measured runs of one test, per token.
+struct OpProfile {
+  std::array<double, static_cast<int>(OpKind::kCount)> seconds{};
+  double total = 0.0;  // wall time of the runs
+  int64_t tokens = 0;
+};
+
+void print_profile(const char* test, const OpProfile& p) {
+  double known = 0.0;
+  for (double v : p.seconds) known += v;
+  std::printf("profile    %s: %.3f ms/token\n", test, 1e3 * p.total / static_cast<double>(p.tokens));
+  for (int k = 0; k < static_cast<int>(OpKind::kCount); ++k)
+    if (p.seconds[k] > 0.0)
+      std::printf("             %-22s %8.3f ms/token %5.1f %%\n", op_kind_name(static_cast<OpKind>(k)),
+                  1e3 * p.seconds[k] / static_cast<double>(p.tokens), 100.0 * p.seconds[k] / p.total);
+  std::printf("             %-22s %8.3f ms/token %5.1f %%\n", "other (sampling, glue)",
+              1e3 * (p.total - known) / static_cast<double>(p.tokens), 100.0 * (p.total - known) / p.total);
+}
+
+void profile_json(JsonWriter& j, const char* key, const OpProfile& p) {
+  j.key(key).begin_object().key("ms_per_token").value(1e3 * p.total / static_cast<double>(p.tokens));
+  j.key("ops").begin_object();
+  for (int k = 0; k < static_cast<int>(OpKind::kCount); ++k)
+    j.key(op_kind_name(static_cast<OpKind>(k))).value(1e3 * p.seconds[k] / static_cast<double>(p.tokens));
+  j.end_object().end_object();
+}
+
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
@@ -61,6 +90,7 @@ int cmd_bench(int argc, char** argv) {
       {"--json", "", "", "print one JSON object instead of the table"},
       {"--sweep", "", "", "also measure prefill at 32, 64, 128, ... up to -p tokens"},
       {"--bw-gib", "", "N", "size of the bandwidth test's buffer in GiB (default 4)"},
+      {"--profile", "", "", "time per op kind (matmul, attention, norms, ...) for prefill and decode"},
   };
   for (auto& o : model_run_options()) specs.push_back(o);
   Args a("bench", "-m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]", specs, argc, argv, 2);
@@ -80,6 +110,8 @@ int cmd_bench(int argc, char** argv) {
     std::fprintf(stderr, "moeinfer: note: %lld tokens exceed the model's context length %lld\n",
                  static_cast<long long>(so.context), static_cast<long long>(m.config().context_length));
 
+  const bool profile = a.flag("--profile");
+  OpProfile prof_prefill, prof_decode;
   std::vector<double> prefill, decode;
   std::vector<std::pair<int64_t, double>> sweep;  // (prompt length, median prefill tok/s)
   if (a.flag("--sweep") && n_prompt > 0) {
@@ -105,12 +137,20 @@ int cmd_bench(int argc, char** argv) {
     const std::vector<int32_t> toks = bench_tokens(n_prompt, nv);
     for (int r = -1; r < reps; ++r) {  // r = -1: warm-up
       s.reset();
+      Profiler::enable(profile && r >= 0);
       double t0 = now_seconds();
       s.eval(toks, false);
       double dt = now_seconds() - t0;
-      if (r >= 0) prefill.push_back(n_prompt / dt);
+      Profiler::enable(false);
+      if (r >= 0) {
+        prefill.push_back(n_prompt / dt);
+        prof_prefill.total += dt;
+        prof_prefill.tokens += n_prompt;
+      }
       progress("prefill", r + 1, reps);
     }
+    prof_prefill.seconds = Profiler::seconds();
+    Profiler::reset();
   }
   if (n_gen > 0) {
     so.max_batch = 1;
@@ -118,12 +158,20 @@ int cmd_bench(int argc, char** argv) {
     const std::vector<int32_t> toks = bench_tokens(n_gen, nv);
     for (int r = -1; r < reps; ++r) {
       s.reset();
+      Profiler::enable(profile && r >= 0);
       double t0 = now_seconds();
       for (int64_t i = 0; i < n_gen; ++i) s.eval(&toks[i], 1, false);
       double dt = now_seconds() - t0;
-      if (r >= 0) decode.push_back(n_gen / dt);
+      Profiler::enable(false);
+      if (r >= 0) {
+        decode.push_back(n_gen / dt);
+        prof_decode.total += dt;
+        prof_decode.tokens += n_gen;
+      }
       progress("decode", r + 1, reps);
     }
+    prof_decode.seconds = Profiler::seconds();
+    Profiler::reset();
   }
   const uint64_t rss = peak_rss_bytes();  // before the bandwidth test's 1 GiB buffer
   std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
@@ -152,6 +200,12 @@ int cmd_bench(int argc, char** argv) {
       for (const auto& [len, tps] : sweep) j.begin_object().key("n_prompt").value(len).key("prefill_tok_s").value(tps).end_object();
       j.end_array();
     }
+    j.key("repack").value(repack_mode_name(rt.repack.mode)).key("repacked_tensors").value(rt.repack.tensors);
+    j.key("repacked_bytes").value(rt.repack.bytes);
+    if (profile) {
+      if (prof_prefill.tokens > 0) profile_json(j, "profile_prefill", prof_prefill);
+      if (prof_decode.tokens > 0) profile_json(j, "profile_decode", prof_decode);
+    }
     j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
     j.key("threads").value(int64_t{rt.pool->size()});
     j.end_object();
@@ -172,8 +226,14 @@ int cmd_bench(int argc, char** argv) {
               "-> %.1f %% (KV cache: %.3f MB per token on average, not counted)\n",
               bytes_per_token / 1e6, d.median, decode_gbs, bw, roofline, kv_bytes_avg / 1e6);
   if (roofline > 100.0)
-    std::printf("           (above 100 %%: the weights fit in the CPU caches, so decode is not bound by DRAM)\n");
+    std::printf("           (above 100 %%: the weights fit in the CPU caches, or the bandwidth test ran low; on a "
+                "shared machine it varies from run to run)\n");
+  std::printf("repack     %s: %lld matrices (%.1f MB) interleaved for the kernels%s%s\n", repack_mode_name(rt.repack.mode),
+              static_cast<long long>(rt.repack.tensors), rt.repack.bytes / 1e6, rt.repack.skipped.empty() ? "" : "; ",
+              rt.repack.skipped.c_str());
   std::printf("memory     peak RSS %.1f MiB\n", rss / 1048576.0);
+  if (profile && prof_prefill.tokens > 0) print_profile("prefill", prof_prefill);
+  if (profile && prof_decode.tokens > 0) print_profile("decode", prof_decode);
   return 0;
 }
 

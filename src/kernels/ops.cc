@@ -1,6 +1,7 @@
 #include "kernels/ops.h"
 
 #include "base/error.h"
+#include "base/profiler.h"
 #include "kernels/qmatmul/qmatmul.h"
 
 #include <cmath>
@@ -47,6 +48,7 @@ inline float load_elem(const TensorView& t, int64_t i) {
 }  // namespace
 
 void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float eps) {
+  ScopedOp prof(OpKind::kNorm);
   double ss = 0.0;  // double accumulation, as ggml does
   for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float scale = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
@@ -54,6 +56,7 @@ void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float e
 }
 
 void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
+  ScopedOp prof(OpKind::kRope);
   for (int64_t i = 0; i < n_rot / 2; ++i) {
     const float angle = static_cast<float>(pos) * inv_freq[i];
     const float c = std::cos(angle), s = std::sin(angle);
@@ -64,6 +67,7 @@ void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t po
 }
 
 void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
+  ScopedOp prof(OpKind::kRope);
   const int64_t half = n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
     const float angle = static_cast<float>(pos) * inv_freq[i];
@@ -87,6 +91,7 @@ void softmax(float* x, int64_t n) {
 }
 
 void swiglu(float* a, const float* b, int64_t n) {
+  ScopedOp prof(OpKind::kActivation);
   for (int64_t i = 0; i < n; ++i) {
     const float v = a[i];
     a[i] = v / (1.0f + std::exp(-v)) * b[i];
@@ -95,19 +100,33 @@ void swiglu(float* a, const float* b, int64_t n) {
 
 namespace {
 
-// Quantized weights: quantize the activation rows once (reference quantizer, every ISA), then
-// split the weight rows over the threads.
-void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
-                  int64_t ldy) {
-  const DType at = activation_type(w.type);
-  uint64_t xq_row = 0;
-  dtype_row_bytes(at, static_cast<uint64_t>(w.cols()), &xq_row);
+// Quantized weights: the activation rows are quantized once (reference quantizer, every ISA; the
+// tokens split over the threads for a batch), then the weight rows are split over the threads.
+const uint8_t* quantize_activations(ThreadPool& pool, DType at, const float* x, int64_t cols, int64_t n_tok,
+                                    uint64_t* xq_row) {
+  ScopedOp prof(OpKind::kQuantizeAct);
+  dtype_row_bytes(at, static_cast<uint64_t>(cols), xq_row);
+  const uint64_t row = *xq_row;
   static thread_local std::vector<uint8_t> xq;  // grows to the largest batch, then is reused
-  if (xq.size() < xq_row * n_tok) xq.resize(xq_row * n_tok);
-  for (int64_t t = 0; t < n_tok; ++t) quantize_row(at, x + t * w.cols(), w.cols(), xq.data() + t * xq_row);
+  if (xq.size() < row * n_tok) xq.resize(row * n_tok);
+  uint8_t* out = xq.data();
+  if (pool.size() == 1 || n_tok < 4) {
+    for (int64_t t = 0; t < n_tok; ++t) quantize_row(at, x + t * cols, cols, out + t * row);
+  } else {
+    pool.run([&](int th, int nt) {
+      int64_t t0, t1;
+      split_range(n_tok, th, nt, 1, &t0, &t1);
+      for (int64_t t = t0; t < t1; ++t) quantize_row(at, x + t * cols, cols, out + t * row);
+    });
+  }
+  return out;
+}
+
+void qmatmul_quantized(const Kernels& k, ThreadPool& pool, const TensorView& w, const uint8_t* xq, uint64_t xq_row,
+                       int64_t n_tok, float* y, int64_t ldy) {
   const QMatmulFn fn = w.layout == Layout::kRows8 ? k.qmatmul_r8(w.type) : k.qmatmul(w.type);
   if (!fn) throw Error("", "tensor '" + w.name + "'", "no kernel for its interleaved layout at this ISA");
-  QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq.data(), xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
+  QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq, xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
   const int64_t rows = w.rows();
   if (pool.size() == 1 || rows * w.cols() * n_tok < 32768) {
     fn(a, 0, rows);
@@ -120,10 +139,18 @@ void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const
   });
 }
 
+void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
+                  int64_t ldy) {
+  uint64_t xq_row = 0;
+  const uint8_t* xq = quantize_activations(pool, activation_type(w.type), x, w.cols(), n_tok, &xq_row);
+  qmatmul_quantized(k, pool, w, xq, xq_row, n_tok, y, ldy);
+}
+
 }  // namespace
 
 void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
             int64_t ldy) {
+  ScopedOp prof(OpKind::kMatmul);
   if (activation_type(w.type) != DType::kF32) {
     qmatmul_rows(k, pool, w, x, n_tok, y, ldy);
     return;
@@ -145,8 +172,25 @@ void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float
   });
 }
 
+void matmul_shared_input(const Kernels& k, ThreadPool& pool, std::initializer_list<MatmulJob> jobs, const float* x,
+                         int64_t n_tok) {
+  const DType at = activation_type(jobs.begin()->w->type);
+  bool shared = at != DType::kF32;
+  for (const MatmulJob& j : jobs)
+    shared = shared && activation_type(j.w->type) == at && j.w->cols() == jobs.begin()->w->cols();
+  if (!shared) {
+    for (const MatmulJob& j : jobs) matmul(k, pool, *j.w, x, n_tok, j.y);
+    return;
+  }
+  ScopedOp prof(OpKind::kMatmul);
+  uint64_t xq_row = 0;
+  const uint8_t* xq = quantize_activations(pool, at, x, jobs.begin()->w->cols(), n_tok, &xq_row);
+  for (const MatmulJob& j : jobs) qmatmul_quantized(k, pool, *j.w, xq, xq_row, n_tok, j.y, 0);
+}
+
 void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
               int64_t ldy) {
+  ScopedOp prof(OpKind::kMatmul);
   const MatmulTFn fn = k.matmul_t(w.type);
   if (fn == nullptr) {
     // Quantized weights (e.g. a Q8_0 attn_kv_b applied transposed by absorbed MLA): dequantize one

@@ -2,6 +2,7 @@
 // a small fraction of the time next to the matmuls). Every buffer is F32 and contiguous.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
@@ -32,6 +33,15 @@ void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float
 
 // Y = X · W (W applied transposed): W ne = {cols, rows}; X is [n_tok][rows]; Y is [n_tok][ldy]
 // with cols outputs per token. Columns are split over the pool's threads.
+// Several matmuls of the same input x (q/k/v, gate/up): quantized weights with one activation
+// type share one quantization of x; otherwise each runs as matmul(). y rows are w.rows() apart.
+struct MatmulJob {
+  const TensorView* w;
+  float* y;
+};
+void matmul_shared_input(const Kernels& k, ThreadPool& pool, std::initializer_list<MatmulJob> jobs, const float* x,
+                         int64_t n_tok);
+
 void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
               int64_t ldy);
 

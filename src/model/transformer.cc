@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/profiler.h"
 #include "kernels/ops.h"
 #include "model/blocks/attention.h"
 #include "model/blocks/ffn.h"
@@ -89,7 +90,10 @@ void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerW
 void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
              const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits, float* hidden) {
   const int64_t dim = c.dim;
-  for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, tokens[t]);
+  {
+    ScopedOp prof(OpKind::kEmbedding);
+    for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, tokens[t]);
+  }
   for (int64_t l = 0; l < c.n_layers; ++l)
     layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, cache, s, n, pos0);
   if (hidden)  // every row's final hidden state after the output norm (MTP's input)

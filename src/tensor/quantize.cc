@@ -12,7 +12,21 @@ namespace moeinfer {
 
 namespace {
 
-inline int nearest_int(float f) { return static_cast<int>(std::lrintf(f)); }
+// Round half to even (lrintf in the default rounding mode): adding and removing 1.5·2^23 leaves
+// f rounded to an integer by the FPU (exact for |f| < 2^22; larger values saturate there, which
+// every caller clamps further). No libm call, so the loops vectorize.
+inline int nearest_int(float f) {
+  constexpr float kMagic = 12582912.0f, kLimit = 4194304.0f;
+  f = std::min(std::max(f, -kLimit), kLimit);
+  return static_cast<int>((f + kMagic) - kMagic);
+}
+
+// roundf (half away from zero) for |f| < 2^31: the truncation's remainder is exact in F32.
+inline int round_half_away(float f) {
+  const int t = static_cast<int>(f);
+  const float r = f - static_cast<float>(t);
+  return t + (r >= 0.5f) - (r <= -0.5f);
+}
 
 // ---- Q8_0 / Q4_0 / Q5_0 (ggml's reference rounding) ----
 
@@ -22,7 +36,7 @@ void quantize_q8_0(const float* x, int64_t n, BlockQ8_0* y) {
     for (int j = 0; j < kQK4; ++j) amax = std::max(amax, std::fabs(x[j]));
     const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
     y[b].d = f32_to_f16(d);
-    for (int j = 0; j < kQK4; ++j) y[b].qs[j] = static_cast<int8_t>(std::roundf(x[j] * id));
+    for (int j = 0; j < kQK4; ++j) y[b].qs[j] = static_cast<int8_t>(round_half_away(x[j] * id));
   }
 }
 

@@ -4,17 +4,18 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/profiler.h"
 #include "kernels/ops.h"
 
 namespace moeinfer {
 
 void attention_block(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
                      KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
+  ScopedOp prof(OpKind::kAttention);
   const int64_t hd = c.attn.head_dim, nh = c.attn.n_heads, nkv = c.attn.n_kv_heads;
   const int64_t q_dim = nh * hd, kv_dim = nkv * hd, group = nh / nkv;
-  matmul(ctx.kernels, ctx.pool, lw.wq, s.xb.data(), n, s.q.data());
-  matmul(ctx.kernels, ctx.pool, lw.wk, s.xb.data(), n, s.k.data());
-  matmul(ctx.kernels, ctx.pool, lw.wv, s.xb.data(), n, s.v.data());
+  matmul_shared_input(ctx.kernels, ctx.pool, {{&lw.wq, s.q.data()}, {&lw.wk, s.k.data()}, {&lw.wv, s.v.data()}},
+                      s.xb.data(), n);
 
   // RoPE on every q and k head of the batch.
   auto rope = c.rope.pairing == RopePairing::kInterleaved ? rope_interleaved : rope_neox;

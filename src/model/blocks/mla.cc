@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/profiler.h"
 #include "kernels/ops.h"
 
 namespace moeinfer {
@@ -143,6 +144,7 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
 
 void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
                RunState& s, int64_t n, int64_t pos0) {
+  ScopedOp prof(OpKind::kAttention);
   const MlaConfig& m = *c.mla;
   const Dims d{c.attn.n_heads, m.qk_nope_dim, m.qk_rope_dim, m.qk_nope_dim + m.qk_rope_dim, m.v_head_dim,
                m.kv_lora_rank};

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/profiler.h"
 #include "kernels/ops.h"
 #include "model/blocks/ffn.h"
 #include "model/blocks/routing.h"
@@ -13,6 +14,7 @@ namespace {
 
 // Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
 void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n) {
+  ScopedOp prof(OpKind::kRouting);
   matmul(ctx.kernels, ctx.pool, w.gate, s.xb.data(), n, s.router.data());
   std::vector<float> bias_copy;  // empty: no bias
   const float* bias = nullptr;
