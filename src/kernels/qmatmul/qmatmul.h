@@ -33,7 +33,8 @@ DType activation_type(DType t);
 
 QMatmulFn qmatmul_ref(DType t);
 QMatmulFn qmatmul_avx2(DType t);
-QMatmulFn qmatmul_avx512(DType t);  // Q8_0 and Q4_0 (needs AVX512-VNNI); nullptr otherwise
+QMatmulFn qmatmul_avx512(DType t);  // Q8_0, Q4_0, Q4_K, Q6_K (needs AVX512-VNNI); nullptr otherwise
+QMatmulFn qmatmul_kquant_avx512(DType t);  // the Q4_K and Q6_K part of qmatmul_avx512
 // Falls back to lower levels; *used receives the level chosen. nullptr when `t` has no kernel.
 QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
 

@@ -1,5 +1,5 @@
 // AVX-512 VNNI quantized matmul for the Q8_0-activation formats Q8_0 and Q4_0 (contract in
-// qmatmul.h; the other formats fall back to AVX2).
+// qmatmul.h); Q4_K and Q6_K are in qmatmul_kquant_avx512.cc, Q5_0 and Q5_K fall back to AVX2.
 //
 // vpdpbusd multiplies unsigned by signed bytes, so one side of each product is made unsigned and
 // the offset is taken back out per block:
@@ -183,7 +183,7 @@ QMatmulFn qmatmul_avx512(DType t) {
   switch (t) {
     case DType::kQ8_0: return &Tiler<Q8Tile>::run;
     case DType::kQ4_0: return &Tiler<Q4Tile>::run;
-    default: return nullptr;
+    default: return qmatmul_kquant_avx512(t);
   }
 }
 
