@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/matmul/matmul.h"
+#include "kernels/vec/vec.h"
 #include "kernels/memread/memread.h"
 #include "tensor/fp16.h"
 #include "tensor/fp8.h"
@@ -175,6 +176,41 @@ TEST(Fp16, ConversionsRoundTrip) {
   EXPECT_EQ(f32_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie to even
   EXPECT_EQ(bf16_to_f32(f32_to_bf16(3.140625f)), 3.140625f);
   EXPECT_EQ(f32_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);  // tie to even
+}
+
+}  // namespace
+}  // namespace moeinfer
+
+namespace moeinfer {
+namespace {
+
+// Attention's vector kernels at every level against the in-order scalar reference, at lengths
+// around the vector widths (tails included).
+TEST(VecKernels, DotAndAxpyAgreeWithTheReference) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  struct Level {
+    Isa isa;
+    DotF32Fn dot;
+    AxpyF32Fn axpy;
+  };
+  const std::vector<Level> levels = {{Isa::kAvx2, dot_f32_avx2, axpy_f32_avx2}, {Isa::kAvx512, dot_f32_avx512, axpy_f32_avx512}};
+  for (int64_t n : {0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 128, 200, 576}) {
+    std::vector<float> a(n), b(n), y0(n);
+    for (int64_t i = 0; i < n; ++i) a[i] = nd(rng), b[i] = nd(rng), y0[i] = nd(rng);
+    double mag = 0.0;
+    for (int64_t i = 0; i < n; ++i) mag += std::fabs(static_cast<double>(a[i]) * b[i]);
+    const float want = dot_f32_ref(a.data(), b.data(), n);
+    std::vector<float> yr = y0;
+    axpy_f32_ref(0.75f, a.data(), yr.data(), n);
+    for (const Level& l : levels) {
+      if (!isa_supported(l.isa)) continue;
+      EXPECT_NEAR(l.dot(a.data(), b.data(), n), want, 1e-6 * mag + 1e-7) << isa_name(l.isa) << " n " << n;
+      std::vector<float> y = y0;
+      l.axpy(0.75f, a.data(), y.data(), n);
+      for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(y[i], yr[i], 1e-6f * (std::fabs(yr[i]) + 1.0f)) << isa_name(l.isa);
+    }
+  }
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
     qmatmul_isa_[slot(t)] = used;
     qmatmul_r8_[slot(t)] = select_qmatmul_r8(t, isa);
   }
+  dot_f32_ = select_dot_f32(isa);
+  axpy_f32_ = select_axpy_f32(isa);
 }
 
 MatmulFn Kernels::matmul(DType t) const { return matmul_[slot(t)]; }

@@ -9,6 +9,7 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul_t/matmul_t.h"
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/vec/vec.h"
 
 namespace moeinfer {
 
@@ -29,6 +30,9 @@ class Kernels {
   // The kernel for weights in Layout::kRows8 (tensor/repack.h); nullptr when this level has none,
   // and then weights must stay plain.
   QMatmulFn qmatmul_r8(DType t) const;
+  // Attention's F32 vector kernels.
+  DotF32Fn dot_f32() const { return dot_f32_; }
+  AxpyF32Fn axpy_f32() const { return axpy_f32_; }
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -39,6 +43,8 @@ class Kernels {
   std::array<MatmulTFn, kSlots + 1> matmul_t_{};
   std::array<QMatmulFn, kSlots + 1> qmatmul_{};
   std::array<QMatmulFn, kSlots + 1> qmatmul_r8_{};
+  DotF32Fn dot_f32_ = nullptr;
+  AxpyF32Fn axpy_f32_ = nullptr;
   std::array<Isa, kSlots + 1> qmatmul_isa_{};
   mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };

@@ -38,6 +38,8 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   auto value = [&](int64_t p) -> const float* {
     return p >= pos0 ? s.v.data() + (p - pos0) * kv_dim : cache.v(layer, p);
   };
+  const DotF32Fn dot = ctx.kernels.dot_f32();
+  const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
   auto work = [&](int thread, int n_threads) {
     float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
@@ -46,20 +48,11 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
       const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
       const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
       const float* qh = s.q.data() + t * q_dim + h * hd;
-      for (int64_t p = lo; p <= pos; ++p) {
-        const float* kp = key(p) + kvh * hd;
-        float dot = 0.0f;
-        for (int64_t d = 0; d < hd; ++d) dot += qh[d] * kp[d];
-        sc[p - lo] = dot * scale;
-      }
+      for (int64_t p = lo; p <= pos; ++p) sc[p - lo] = dot(qh, key(p) + kvh * hd, hd) * scale;
       softmax(sc, pos - lo + 1);
       float* o = s.att.data() + t * q_dim + h * hd;
       std::memset(o, 0, hd * sizeof(float));
-      for (int64_t p = lo; p <= pos; ++p) {
-        const float* vp = value(p) + kvh * hd;
-        const float a = sc[p - lo];
-        for (int64_t d = 0; d < hd; ++d) o[d] += a * vp[d];
-      }
+      for (int64_t p = lo; p <= pos; ++p) axpy(sc[p - lo], value(p) + kvh * hd, o, hd);
     }
   };
   if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);

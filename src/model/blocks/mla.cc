@@ -43,6 +43,7 @@ template <typename Score, typename Value>
 void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int64_t nh, int64_t vw, float scale,
             float* out, Score score, Value value) {
   const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
+  const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
   auto work = [&](int thread, int n_threads) {
     float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
@@ -53,21 +54,11 @@ void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int
       softmax(sc, pos + 1);
       float* o = out + i * vw;
       std::memset(o, 0, vw * sizeof(float));
-      for (int64_t p = 0; p <= pos; ++p) {
-        const float* vp = value(p, h);
-        const float a = sc[p];
-        for (int64_t k = 0; k < vw; ++k) o[k] += a * vp[k];
-      }
+      for (int64_t p = 0; p <= pos; ++p) axpy(sc[p], value(p, h), o, vw);
     }
   };
   if (n * nh * (pos0 + n) * vw < 65536) work(0, 1);
   else ctx.pool.run(work);
-}
-
-inline float dot(const float* a, const float* b, int64_t n) {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
 }
 
 void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
@@ -95,7 +86,9 @@ void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights
   auto key = [&](int64_t p) { return p >= pos0 ? s.k.data() + (p - pos0) * kdim : cache.k(layer, p); };
   auto val = [&](int64_t p) { return p >= pos0 ? s.v.data() + (p - pos0) * vdim : cache.v(layer, p); };
   attend(ctx, s, n, pos0, d.nh, d.vh, static_cast<float>(c.attn.softmax_scale), s.att.data(),
-         [&](int64_t t, int64_t h, int64_t p) { return dot(s.q.data() + (t * d.nh + h) * d.qk, key(p) + h * d.qk, d.qk); },
+         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, int64_t p) {
+           return dot(s.q.data() + (t * d.nh + h) * d.qk, key(p) + h * d.qk, d.qk);
+         },
          [&](int64_t p, int64_t h) { return val(p) + h * d.vh; });
   for (int64_t t = 0; t < n; ++t) {
     std::memcpy(cache.k(layer, pos0 + t), s.k.data() + t * kdim, kdim * sizeof(float));
@@ -121,7 +114,7 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
   auto lat = [&](int64_t p) { return p >= pos0 ? s.latent.data() + (p - pos0) * d.lora : cache.k(layer, p); };
   auto kpe = [&](int64_t p) { return p >= pos0 ? s.kv_a.data() + (p - pos0) * kva + d.lora : cache.v(layer, p); };
   attend(ctx, s, n, pos0, d.nh, d.lora, static_cast<float>(c.attn.softmax_scale), s.att_lat.data(),
-         [&](int64_t t, int64_t h, int64_t p) {
+         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, int64_t p) {
            return dot(s.q_abs.data() + (t * d.nh + h) * d.lora, lat(p), d.lora) +
                   dot(s.q.data() + (t * d.nh + h) * d.qk + d.nope, kpe(p), d.rope);
          },

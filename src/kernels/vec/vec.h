@@ -1,0 +1,26 @@
+// Small F32 vector kernels for attention: dot products of a query with keys and accumulating
+// weighted value rows. The scalar reference sums in order; the SIMD versions keep 16 (AVX-512) or
+// 8 (AVX2) partial sums, so results differ by float rounding only (F32 accumulation at every ISA).
+#pragma once
+#include <cstdint>
+
+#include "base/cpu_features.h"
+
+namespace moeinfer {
+
+// Σ a[i]·b[i], i < n.
+using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
+// y[i] += alpha·x[i], i < n.
+using AxpyF32Fn = void (*)(float alpha, const float* x, float* y, int64_t n);
+
+float dot_f32_ref(const float* a, const float* b, int64_t n);
+void axpy_f32_ref(float alpha, const float* x, float* y, int64_t n);
+float dot_f32_avx2(const float* a, const float* b, int64_t n);
+void axpy_f32_avx2(float alpha, const float* x, float* y, int64_t n);
+float dot_f32_avx512(const float* a, const float* b, int64_t n);
+void axpy_f32_avx512(float alpha, const float* x, float* y, int64_t n);
+
+DotF32Fn select_dot_f32(Isa isa);
+AxpyF32Fn select_axpy_f32(Isa isa);
+
+}  // namespace moeinfer

@@ -1,0 +1,15 @@
+#include "kernels/vec/vec.h"
+
+namespace moeinfer {
+
+float dot_f32_ref(const float* a, const float* b, int64_t n) {
+  float s = 0.0f;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+void axpy_f32_ref(float alpha, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace moeinfer
