@@ -1,13 +1,13 @@
 // AVX2 quantized matmul (contract in qmatmul.h). Q8_0-activation formats: 32-element blocks,
 // unpacked to int8 and multiplied with maddubs/madd. k-quants (Q8_K activations): 4/5/6-bit
 // values unpacked to unsigned bytes, maddubs with the int8 activations, int32 sub-block sums
-// scaled by the 6-/8-bit scales; mins and Q6_K's -32 offset come from Q8_K's bsums.
+// scaled by the 6-/8-bit scales; mins and Q6_K's -32 offset come from Q8_K's bsums. F16 scales
+// convert with F16C (part of this level), exactly as the scalar conversion does.
 #include <immintrin.h>
 
 #include <cstring>
 
 #include "kernels/qmatmul/qmatmul.h"
-#include "tensor/fp16.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
@@ -56,7 +56,7 @@ void qmatmul_q8act(const QMatmulArgs& a, int64_t r0, int64_t r1) {
       __m256 acc = _mm256_setzero_ps();
       for (int64_t b = 0; b < nb; ++b) {
         const __m256i p = dot32(kUnpack(w[b]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs)));
-        const float d = f16_to_f32(w[b].d) * f16_to_f32(x[b].d);
+        const float d = _cvtsh_ss(w[b].d) * _cvtsh_ss(x[b].d);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
       }
       a.y[t * a.ldy + r] = hsum8(acc);
@@ -111,7 +111,7 @@ float dot_qk_affine(int64_t n, const uint8_t* wv, const uint8_t* xv) {
     }
     int summ = 0;
     for (int j = 0; j < 8; ++j) summ += m[j] * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
-    sum += f16_to_f32(dh) * x[b].d * hsum_i32(acc) - f16_to_f32(dminh) * x[b].d * summ;
+    sum += _cvtsh_ss(dh) * x[b].d * hsum_i32(acc) - _cvtsh_ss(dminh) * x[b].d * summ;
   }
   return sum;
 }
@@ -145,7 +145,7 @@ float dot_q6_k(int64_t n, const uint8_t* wv, const uint8_t* xv) {
         acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(udot32(u[i], y), scv));
       }
     }
-    sum += f16_to_f32(w[b].d) * x[b].d * (hsum_i32(acc) - 32 * bias);
+    sum += _cvtsh_ss(w[b].d) * x[b].d * (hsum_i32(acc) - 32 * bias);
   }
   return sum;
 }
