@@ -36,6 +36,11 @@ inline int hsum16_i32(__m512i v) {
 
 inline __m512i load64(const int8_t* p) { return _mm512_loadu_si512(p); }
 
+// Sub-block scales multiply the int32 lanes of vpdpbusd through vpmaddwd (one cheap operation
+// instead of vpmulld): every lane's value fits in int16 (Q4_K: |4·15·127| = 7620, Q6_K:
+// |4·63·127| = 32004), so the lane read as int16 pairs is (value, sign fill), and the scale vector
+// holds (scale, 0) pairs: the sum of the two products is value·scale, exactly.
+
 // --- Q4_K --------------------------------------------------------------------------------------
 
 // The 6-bit scales and mins of the 8 sub-blocks (ggml's get_scale_min_k4).
@@ -69,12 +74,18 @@ void row_q4_k(const QMatmulArgs& a, int64_t r, int64_t t0) {
       scv[p] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(sc[2 * p])), _mm256_set1_epi32(sc[2 * p + 1]), 1);
     }
     const float d = _cvtsh_ss(w[b].d), dmin = _cvtsh_ss(w[b].dmin);
+    // the mins against the activations' 16-element sums: m_j for bsums 2j and 2j+1
+    const __m256i mdup = _mm256_set_epi16(
+        static_cast<int16_t>(m[7]), static_cast<int16_t>(m[7]), static_cast<int16_t>(m[6]), static_cast<int16_t>(m[6]),
+        static_cast<int16_t>(m[5]), static_cast<int16_t>(m[5]), static_cast<int16_t>(m[4]), static_cast<int16_t>(m[4]),
+        static_cast<int16_t>(m[3]), static_cast<int16_t>(m[3]), static_cast<int16_t>(m[2]), static_cast<int16_t>(m[2]),
+        static_cast<int16_t>(m[1]), static_cast<int16_t>(m[1]), static_cast<int16_t>(m[0]), static_cast<int16_t>(m[0]));
     for (int t = 0; t < T; ++t) {
       __m512i s = _mm512_setzero_si512();
       for (int p = 0; p < 4; ++p)
-        s = _mm512_add_epi32(s, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q[p], load64(x[t][b].qs + 64 * p)), scv[p]));
-      int32_t summ = 0;
-      for (int j = 0; j < 8; ++j) summ += m[j] * (x[t][b].bsums[2 * j] + x[t][b].bsums[2 * j + 1]);
+        s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q[p], load64(x[t][b].qs + 64 * p)), scv[p]));
+      const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].bsums));
+      const int32_t summ = hsum8_i32(_mm256_madd_epi16(bs, mdup));
       // combined per block in the reference's order (the two terms often nearly cancel)
       sum[t] += d * x[t][b].d * static_cast<float>(hsum16_i32(s)) - dmin * x[t][b].d * static_cast<float>(summ);
     }
@@ -113,14 +124,15 @@ void row_q6_k(const QMatmulArgs& a, int64_t r, int64_t t0) {
       q[2 * h + 1] = _mm512_inserti64x4(_mm512_castsi256_si512(q3), q4, 1);
     }
     const __m512i sc16 = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].scales)));
-    for (int u = 0; u < 4; ++u)
-      scv[u] = _mm512_permutexvar_epi32(_mm512_add_epi32(rep4, _mm512_set1_epi32(4 * u)), sc16);
+    for (int u = 0; u < 4; ++u)  // as int16 pairs (scale, 0) for vpmaddwd: see madd_scale above
+      scv[u] = _mm512_and_si512(_mm512_permutexvar_epi32(_mm512_add_epi32(rep4, _mm512_set1_epi32(4 * u)), sc16),
+                                _mm512_set1_epi32(0xFFFF));
     const __m256i sc16w = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[b].scales)));
     const float d = _cvtsh_ss(w[b].d);
     for (int t = 0; t < T; ++t) {
       __m512i s = _mm512_setzero_si512();
       for (int u = 0; u < 4; ++u)
-        s = _mm512_add_epi32(s, _mm512_mullo_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q[u], load64(x[t][b].qs + 64 * u)), scv[u]));
+        s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q[u], load64(x[t][b].qs + 64 * u)), scv[u]));
       // Σ_s sc_s·bsum_s: the activations' share of the −32 offset
       const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t][b].bsums));
       const int32_t off = 32 * hsum8_i32(_mm256_madd_epi16(bs, sc16w));
