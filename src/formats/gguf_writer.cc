@@ -4,58 +4,16 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "formats/gguf_encode.h"
 
 namespace moeinfer {
 
 namespace {
 
-void put_bytes(std::vector<uint8_t>* out, const void* p, size_t n) {
-  const size_t old = out->size();
-  out->resize(old + n);
-  if (n) std::memcpy(out->data() + old, p, n);
-}
-
-template <typename T>
-void put(std::vector<uint8_t>* out, T v) {
-  put_bytes(out, &v, sizeof(T));
-}
-
-void put_string(std::vector<uint8_t>* out, const std::string& s) {
-  put<uint64_t>(out, s.size());
-  put_bytes(out, s.data(), s.size());
-}
-
-void put_scalar(std::vector<uint8_t>* out, GgufType t, uint64_t u, int64_t i, double f) {
-  switch (t) {
-    case GgufType::kUint8: put<uint8_t>(out, static_cast<uint8_t>(u)); break;
-    case GgufType::kInt8: put<int8_t>(out, static_cast<int8_t>(i)); break;
-    case GgufType::kUint16: put<uint16_t>(out, static_cast<uint16_t>(u)); break;
-    case GgufType::kInt16: put<int16_t>(out, static_cast<int16_t>(i)); break;
-    case GgufType::kUint32: put<uint32_t>(out, static_cast<uint32_t>(u)); break;
-    case GgufType::kInt32: put<int32_t>(out, static_cast<int32_t>(i)); break;
-    case GgufType::kUint64: put<uint64_t>(out, u); break;
-    case GgufType::kInt64: put<int64_t>(out, i); break;
-    case GgufType::kFloat32: put<float>(out, static_cast<float>(f)); break;
-    case GgufType::kFloat64: put<double>(out, f); break;
-    case GgufType::kBool: put<uint8_t>(out, u ? 1 : 0); break;
-    default: break;
-  }
-}
-
-void put_value(std::vector<uint8_t>* out, const GgufValue& v) {
-  if (v.type == GgufType::kString) {
-    put_string(out, v.str);
-  } else if (v.type == GgufType::kArray) {
-    put<uint32_t>(out, static_cast<uint32_t>(v.elem_type));
-    put<uint64_t>(out, v.array_size());
-    for (const auto& s : v.strs) put_string(out, s);
-    for (const auto& item : v.items) put_value(out, item);
-    for (double f : v.floats) put_scalar(out, v.elem_type, 0, 0, f);
-    for (int64_t i : v.ints) put_scalar(out, v.elem_type, static_cast<uint64_t>(i), i, 0);
-  } else {
-    put_scalar(out, v.type, v.u, v.i, v.f);
-  }
-}
+using gguf_encode::put_bytes;
+using gguf_encode::put_pod;
+using gguf_encode::put_string;
+using gguf_encode::put_value;
 
 void pad_to(std::vector<uint8_t>* out, uint64_t align) {
   while (out->size() % align != 0) out->push_back(0);
@@ -133,21 +91,21 @@ void GgufWriter::add_tensor(const std::string& name, DType type, const std::vect
 std::vector<uint8_t> GgufWriter::serialize() const {
   std::vector<uint8_t> out;
   put_bytes(&out, "GGUF", 4);
-  put<uint32_t>(&out, 3);
-  put<uint64_t>(&out, tensors_.size());
-  put<uint64_t>(&out, kv_.size());
+  put_pod<uint32_t>(&out, 3);
+  put_pod<uint64_t>(&out, tensors_.size());
+  put_pod<uint64_t>(&out, kv_.size());
   for (const GgufKV& kv : kv_) {
     put_string(&out, kv.key);
-    put<uint32_t>(&out, static_cast<uint32_t>(kv.value.type));
+    put_pod<uint32_t>(&out, static_cast<uint32_t>(kv.value.type));
     put_value(&out, kv.value);
   }
   uint64_t offset = 0;
   for (const Tensor& t : tensors_) {
     put_string(&out, t.name);
-    put<uint32_t>(&out, static_cast<uint32_t>(t.ne.size()));
-    for (int64_t d : t.ne) put<uint64_t>(&out, static_cast<uint64_t>(d));
-    put<uint32_t>(&out, static_cast<uint32_t>(t.type));
-    put<uint64_t>(&out, offset);
+    put_pod<uint32_t>(&out, static_cast<uint32_t>(t.ne.size()));
+    for (int64_t d : t.ne) put_pod<uint64_t>(&out, static_cast<uint64_t>(d));
+    put_pod<uint32_t>(&out, static_cast<uint32_t>(t.type));
+    put_pod<uint64_t>(&out, offset);
     offset += t.data.size();
     offset = (offset + alignment_ - 1) / alignment_ * alignment_;
   }

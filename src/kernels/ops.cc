@@ -100,6 +100,21 @@ void swiglu(float* a, const float* b, int64_t n) {
 
 namespace {
 
+// Runs fn(begin, end) over [0, n) split in multiples of 16 across the pool, or on the calling
+// thread when the work (multiply-adds) is small: waking the pool costs more than it saves.
+template <typename Fn>
+void split_work(ThreadPool& pool, int64_t n, int64_t work, const Fn& fn) {
+  if (pool.size() == 1 || work < 32768) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  pool.run([&](int t, int nt) {
+    int64_t b, e;
+    split_range(n, t, nt, 16, &b, &e);
+    if (b < e) fn(b, e);
+  });
+}
+
 // Quantized weights: the activation rows are quantized once (reference quantizer, every ISA; the
 // tokens split over the threads for a batch), then the weight rows are split over the threads.
 const uint8_t* quantize_activations(ThreadPool& pool, DType at, const float* x, int64_t cols, int64_t n_tok,
@@ -127,16 +142,7 @@ void qmatmul_quantized(const Kernels& k, ThreadPool& pool, const TensorView& w, 
   const QMatmulFn fn = w.layout == Layout::kRows8 ? k.qmatmul_r8(w.type) : k.qmatmul(w.type);
   if (!fn) throw Error("", "tensor '" + w.name + "'", "no kernel for its interleaved layout at this ISA");
   QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq, xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
-  const int64_t rows = w.rows();
-  if (pool.size() == 1 || rows * w.cols() * n_tok < 32768) {
-    fn(a, 0, rows);
-    return;
-  }
-  pool.run([&](int t, int nt) {
-    int64_t r0, r1;
-    split_range(rows, t, nt, 16, &r0, &r1);
-    if (r0 < r1) fn(a, r0, r1);
-  });
+  split_work(pool, w.rows(), w.rows() * w.cols() * n_tok, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
 }
 
 void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
@@ -158,18 +164,7 @@ void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float
   const MatmulFn fn = k.matmul(w.type);
   MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, ldy > 0 ? ldy : w.rows(),
                w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
-  const int64_t rows = w.rows();
-  // Small problems run on one thread: waking the pool costs more than it saves.
-  const int64_t work = rows * w.cols() * n_tok;
-  if (pool.size() == 1 || work < 32768) {
-    fn(a, 0, rows);
-    return;
-  }
-  pool.run([&](int t, int nt) {
-    int64_t r0, r1;
-    split_range(rows, t, nt, 16, &r0, &r1);
-    if (r0 < r1) fn(a, r0, r1);
-  });
+  split_work(pool, w.rows(), w.rows() * w.cols() * n_tok, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
 }
 
 void matmul_shared_input(const Kernels& k, ThreadPool& pool, std::initializer_list<MatmulJob> jobs, const float* x,
@@ -213,16 +208,7 @@ void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const flo
   }
   MatmulTArgs a{w.data, w.row_bytes(), w.rows(), w.cols(), x, n_tok, y, ldy,
                 w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
-  const int64_t cols = w.cols();
-  if (pool.size() == 1 || cols * w.rows() * n_tok < 32768) {
-    fn(a, 0, cols);
-    return;
-  }
-  pool.run([&](int t, int nt) {
-    int64_t c0, c1;
-    split_range(cols, t, nt, 16, &c0, &c1);
-    if (c0 < c1) fn(a, c0, c1);
-  });
+  split_work(pool, w.cols(), w.cols() * w.rows() * n_tok, [&](int64_t c0, int64_t c1) { fn(a, c0, c1); });
 }
 
 void embedding_row(float* out, const TensorView& table, int64_t id) {
