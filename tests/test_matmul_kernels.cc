@@ -213,5 +213,37 @@ TEST(VecKernels, DotAndAxpyAgreeWithTheReference) {
   }
 }
 
+// Scores against transposed keys at every level equal the in-order dot products up to rounding,
+// for key counts around the vector widths and a leading dimension larger than the count.
+TEST(VecKernels, TransposedKeyScoresAgreeWithTheReference) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const std::vector<std::pair<Isa, ScoresKtFn>> levels = {{Isa::kAvx2, scores_kt_avx2}, {Isa::kAvx512, scores_kt_avx512}};
+  for (int64_t d : {1, 8, 16, 64, 72}) {
+    for (int64_t n : {1, 5, 8, 15, 16, 17, 31, 32, 33, 100}) {
+      const int64_t ld = n + 3;
+      std::vector<float> q(d), kt(d * ld), ref(n), got(n, NAN);
+      for (float& v : q) v = nd(rng);
+      for (float& v : kt) v = nd(rng);
+      scores_kt_ref(q.data(), kt.data(), ld, n, d, 0.125f, ref.data());
+      for (int64_t p = 0; p < n; ++p) {  // the reference is the in-order dot product
+        float s = 0.0f;
+        for (int64_t i = 0; i < d; ++i) s += q[i] * kt[i * ld + p];
+        ASSERT_EQ(ref[p], s * 0.125f);
+      }
+      for (const auto& [isa, fn] : levels) {
+        if (!isa_supported(isa)) continue;
+        std::fill(got.begin(), got.end(), NAN);
+        fn(q.data(), kt.data(), ld, n, d, 0.125f, got.data());
+        for (int64_t p = 0; p < n; ++p) {
+          double mag = 0.0;
+          for (int64_t i = 0; i < d; ++i) mag += std::fabs(static_cast<double>(q[i]) * kt[i * ld + p]);
+          EXPECT_NEAR(got[p], ref[p], 1e-6 * 0.125 * mag + 1e-7) << isa_name(isa) << " d " << d << " n " << n;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace moeinfer

@@ -33,6 +33,7 @@ class Kernels {
   // Attention's F32 vector kernels.
   DotF32Fn dot_f32() const { return dot_f32_; }
   AxpyF32Fn axpy_f32() const { return axpy_f32_; }
+  ScoresKtFn scores_kt() const { return scores_kt_; }
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -45,6 +46,7 @@ class Kernels {
   std::array<QMatmulFn, kSlots + 1> qmatmul_r8_{};
   DotF32Fn dot_f32_ = nullptr;
   AxpyF32Fn axpy_f32_ = nullptr;
+  ScoresKtFn scores_kt_ = nullptr;
   std::array<Isa, kSlots + 1> qmatmul_isa_{};
   mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };

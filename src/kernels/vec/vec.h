@@ -12,6 +12,10 @@ namespace moeinfer {
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
 // y[i] += alpha·x[i], i < n.
 using AxpyF32Fn = void (*)(float alpha, const float* x, float* y, int64_t n);
+// Scores of one query against n keys stored transposed (kt[i·ld + p] = element i of key p):
+// out[p] = scale·Σ_{i<d} q[i]·kt[i·ld + p], summed over i in order for every p; the SIMD versions
+// run 16 or 8 keys side by side, with no horizontal sums.
+using ScoresKtFn = void (*)(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out);
 
 float dot_f32_ref(const float* a, const float* b, int64_t n);
 void axpy_f32_ref(float alpha, const float* x, float* y, int64_t n);
@@ -19,8 +23,12 @@ float dot_f32_avx2(const float* a, const float* b, int64_t n);
 void axpy_f32_avx2(float alpha, const float* x, float* y, int64_t n);
 float dot_f32_avx512(const float* a, const float* b, int64_t n);
 void axpy_f32_avx512(float alpha, const float* x, float* y, int64_t n);
+void scores_kt_ref(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out);
+void scores_kt_avx2(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out);
+void scores_kt_avx512(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out);
 
 DotF32Fn select_dot_f32(Isa isa);
 AxpyF32Fn select_axpy_f32(Isa isa);
+ScoresKtFn select_scores_kt(Isa isa);
 
 }  // namespace moeinfer

@@ -29,4 +29,15 @@ void axpy_f32_avx2(float alpha, const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * x[i];
 }
 
+// 8 keys side by side; per key the products are added in order of i (fused multiply-adds).
+void scores_kt_avx2(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out) {
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8) {
+    __m256 s = _mm256_setzero_ps();
+    for (int64_t i = 0; i < d; ++i) s = _mm256_fmadd_ps(_mm256_set1_ps(q[i]), _mm256_loadu_ps(kt + i * ld + p), s);
+    _mm256_storeu_ps(out + p, _mm256_mul_ps(s, _mm256_set1_ps(scale)));
+  }
+  if (p < n) scores_kt_ref(q, kt + p, ld, n - p, d, scale, out + p);
+}
+
 }  // namespace moeinfer

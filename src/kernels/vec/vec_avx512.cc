@@ -35,4 +35,28 @@ void axpy_f32_avx512(float alpha, const float* x, float* y, int64_t n) {
   }
 }
 
+// 16 keys side by side (the tail masked); per key the products are added in order of i (fused
+// multiply-adds: the reference's sums up to rounding).
+void scores_kt_avx512(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out) {
+  const __m512 sc = _mm512_set1_ps(scale);
+  int64_t p = 0;
+  for (; p + 32 <= n; p += 32) {  // two independent chains hide the add latency
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    for (int64_t i = 0; i < d; ++i) {
+      const __m512 qi = _mm512_set1_ps(q[i]);
+      s0 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kt + i * ld + p), s0);
+      s1 = _mm512_fmadd_ps(qi, _mm512_loadu_ps(kt + i * ld + p + 16), s1);
+    }
+    _mm512_storeu_ps(out + p, _mm512_mul_ps(s0, sc));
+    _mm512_storeu_ps(out + p + 16, _mm512_mul_ps(s1, sc));
+  }
+  for (; p < n; p += 16) {
+    const __mmask16 m = n - p >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - p)) - 1);
+    __m512 s = _mm512_setzero_ps();
+    for (int64_t i = 0; i < d; ++i)
+      s = _mm512_fmadd_ps(_mm512_set1_ps(q[i]), _mm512_maskz_loadu_ps(m, kt + i * ld + p), s);
+    _mm512_mask_storeu_ps(out + p, m, _mm512_mul_ps(s, sc));
+  }
+}
+
 }  // namespace moeinfer

@@ -14,4 +14,10 @@ AxpyF32Fn select_axpy_f32(Isa isa) {
   return axpy_f32_ref;
 }
 
+ScoresKtFn select_scores_kt(Isa isa) {
+  if ((isa == Isa::kAvx512 || isa == Isa::kAmx) && isa_supported(Isa::kAvx512)) return scores_kt_avx512;
+  if (isa != Isa::kScalar && isa_supported(Isa::kAvx2)) return scores_kt_avx2;
+  return scores_kt_ref;
+}
+
 }  // namespace moeinfer

@@ -12,4 +12,12 @@ void axpy_f32_ref(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+void scores_kt_ref(const float* q, const float* kt, int64_t ld, int64_t n, int64_t d, float scale, float* out) {
+  for (int64_t p = 0; p < n; ++p) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < d; ++i) s += q[i] * kt[i * ld + p];
+    out[p] = s * scale;
+  }
+}
+
 }  // namespace moeinfer

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "base/profiler.h"
 #include "kernels/ops.h"
@@ -40,6 +41,21 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   };
   const DotF32Fn dot = ctx.kernels.dot_f32();
   const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
+  // A batch (prefill) scores against the keys transposed once per call, [kv head][dim][key], so
+  // that a query meets 16 keys per vector operation; a single token (decode) reads them in place.
+  const ScoresKtFn scores_kt = ctx.kernels.scores_kt();
+  const bool transposed = n >= 4;
+  const int64_t p_first = window > 0 && pos0 - window + 1 > 0 ? pos0 - window + 1 : 0;
+  const int64_t n_keys = pos0 + n - p_first;
+  static thread_local std::vector<float> kt;
+  if (transposed) {
+    kt.resize(static_cast<size_t>(nkv * hd * n_keys));
+    for (int64_t p = p_first; p < pos0 + n; ++p) {
+      const float* kp = key(p);
+      for (int64_t j = 0; j < kv_dim; ++j) kt[static_cast<size_t>(j * n_keys + (p - p_first))] = kp[j];
+    }
+  }
+  const float* kt_data = kt.data();  // the workers must not name `kt`: it is thread_local
   auto work = [&](int thread, int n_threads) {
     float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
@@ -48,7 +64,10 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
       const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
       const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
       const float* qh = s.q.data() + t * q_dim + h * hd;
-      for (int64_t p = lo; p <= pos; ++p) sc[p - lo] = dot(qh, key(p) + kvh * hd, hd) * scale;
+      if (transposed)
+        scores_kt(qh, kt_data + kvh * hd * n_keys + (lo - p_first), n_keys, pos - lo + 1, hd, scale, sc);
+      else
+        for (int64_t p = lo; p <= pos; ++p) sc[p - lo] = dot(qh, key(p) + kvh * hd, hd) * scale;
       softmax(sc, pos - lo + 1);
       float* o = s.att.data() + t * q_dim + h * hd;
       std::memset(o, 0, hd * sizeof(float));
