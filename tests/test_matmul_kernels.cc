@@ -245,5 +245,31 @@ TEST(VecKernels, TransposedKeyScoresAgreeWithTheReference) {
   }
 }
 
+// Weighted sums of strided rows against the in-order axpy reference, at widths around the vector
+// width and past the 128-column register block.
+TEST(VecKernels, WeightedRowSumsAgreeWithTheReference) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (int64_t d : {1, 15, 16, 17, 64, 128, 129, 200}) {
+    for (int64_t n : {1, 2, 7, 33}) {
+      const int64_t ld = d + 5;
+      std::vector<float> w(n), v(n * ld), out0(d);
+      for (float& x : w) x = nd(rng);
+      for (float& x : v) x = nd(rng);
+      for (float& x : out0) x = nd(rng);
+      std::vector<float> ref = out0;
+      wsum_rows_ref(w.data(), v.data(), ld, n, d, ref.data());
+      if (!isa_supported(Isa::kAvx512)) continue;
+      std::vector<float> got = out0;
+      wsum_rows_avx512(w.data(), v.data(), ld, n, d, got.data());
+      for (int64_t i = 0; i < d; ++i) {
+        double mag = std::fabs(static_cast<double>(out0[i]));
+        for (int64_t p = 0; p < n; ++p) mag += std::fabs(static_cast<double>(w[p]) * v[p * ld + i]);
+        EXPECT_NEAR(got[i], ref[i], 1e-6 * mag + 1e-7) << "d " << d << " n " << n << " i " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace moeinfer

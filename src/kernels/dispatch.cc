@@ -31,6 +31,7 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
   dot_f32_ = select_dot_f32(isa);
   axpy_f32_ = select_axpy_f32(isa);
   scores_kt_ = select_scores_kt(isa);
+  wsum_rows_ = select_wsum_rows(isa);
 }
 
 MatmulFn Kernels::matmul(DType t) const { return matmul_[slot(t)]; }

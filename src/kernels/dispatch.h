@@ -34,6 +34,7 @@ class Kernels {
   DotF32Fn dot_f32() const { return dot_f32_; }
   AxpyF32Fn axpy_f32() const { return axpy_f32_; }
   ScoresKtFn scores_kt() const { return scores_kt_; }
+  WsumRowsFn wsum_rows() const { return wsum_rows_; }
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -47,6 +48,7 @@ class Kernels {
   DotF32Fn dot_f32_ = nullptr;
   AxpyF32Fn axpy_f32_ = nullptr;
   ScoresKtFn scores_kt_ = nullptr;
+  WsumRowsFn wsum_rows_ = nullptr;
   std::array<Isa, kSlots + 1> qmatmul_isa_{};
   mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };

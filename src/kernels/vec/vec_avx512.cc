@@ -59,4 +59,27 @@ void scores_kt_avx512(const float* q, const float* kt, int64_t ld, int64_t n, in
   }
 }
 
+// out stays in up to 8 registers (d ≤ 128) while the rows stream past; wider rows go 128 columns
+// at a time.
+void wsum_rows_avx512(const float* w, const float* v, int64_t ld, int64_t n, int64_t d, float* out) {
+  for (int64_t c0 = 0; c0 < d; c0 += 128) {
+    const int64_t width = d - c0 < 128 ? d - c0 : 128;
+    const int nv = static_cast<int>((width + 15) / 16);
+    const __mmask16 last = (width % 16) == 0 ? static_cast<__mmask16>(0xFFFF)
+                                             : static_cast<__mmask16>((1u << (width % 16)) - 1);
+    __m512 acc[8];
+    for (int k = 0; k < nv; ++k)
+      acc[k] = _mm512_maskz_loadu_ps(k == nv - 1 ? last : static_cast<__mmask16>(0xFFFF), out + c0 + 16 * k);
+    for (int64_t p = 0; p < n; ++p) {
+      const __m512 wp = _mm512_set1_ps(w[p]);
+      const float* row = v + p * ld + c0;
+      for (int k = 0; k < nv; ++k)
+        acc[k] = _mm512_fmadd_ps(wp, _mm512_maskz_loadu_ps(k == nv - 1 ? last : static_cast<__mmask16>(0xFFFF), row + 16 * k),
+                                 acc[k]);
+    }
+    for (int k = 0; k < nv; ++k)
+      _mm512_mask_storeu_ps(out + c0 + 16 * k, k == nv - 1 ? last : static_cast<__mmask16>(0xFFFF), acc[k]);
+  }
+}
+
 }  // namespace moeinfer

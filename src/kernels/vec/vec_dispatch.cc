@@ -20,4 +20,9 @@ ScoresKtFn select_scores_kt(Isa isa) {
   return scores_kt_ref;
 }
 
+WsumRowsFn select_wsum_rows(Isa isa) {
+  if ((isa == Isa::kAvx512 || isa == Isa::kAmx) && isa_supported(Isa::kAvx512)) return wsum_rows_avx512;
+  return wsum_rows_ref;  // AVX2: the reference's axpy loop vectorizes well enough there
+}
+
 }  // namespace moeinfer

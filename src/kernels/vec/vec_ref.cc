@@ -20,4 +20,8 @@ void scores_kt_ref(const float* q, const float* kt, int64_t ld, int64_t n, int64
   }
 }
 
+void wsum_rows_ref(const float* w, const float* v, int64_t ld, int64_t n, int64_t d, float* out) {
+  for (int64_t p = 0; p < n; ++p) axpy_f32_ref(w[p], v + p * ld, out, d);
+}
+
 }  // namespace moeinfer

@@ -40,7 +40,7 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
     return p >= pos0 ? s.v.data() + (p - pos0) * kv_dim : cache.v(layer, p);
   };
   const DotF32Fn dot = ctx.kernels.dot_f32();
-  const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
+  const WsumRowsFn wsum = ctx.kernels.wsum_rows();
   // A batch (prefill) scores against the keys transposed once per call, [kv head][dim][key], so
   // that a query meets 16 keys per vector operation; a single token (decode) reads them in place.
   const ScoresKtFn scores_kt = ctx.kernels.scores_kt();
@@ -71,7 +71,13 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
       softmax(sc, pos - lo + 1);
       float* o = s.att.data() + t * q_dim + h * hd;
       std::memset(o, 0, hd * sizeof(float));
-      for (int64_t p = lo; p <= pos; ++p) axpy(sc[p - lo], value(p) + kvh * hd, o, hd);
+      // value rows in runs that are contiguous in memory (this batch; the cache between wraps)
+      for (int64_t p = lo; p <= pos;) {
+        int64_t end = p + 1;
+        while (end <= pos && value(end) == value(end - 1) + kv_dim) ++end;
+        wsum(sc + (p - lo), value(p) + kvh * hd, kv_dim, end - p, hd, o);
+        p = end;
+      }
     }
   };
   if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
