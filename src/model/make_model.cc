@@ -220,35 +220,55 @@ void note(const MakeModelOptions& o, const std::string& text) {
 
 // --- Llama / Mistral ---------------------------------------------------------------------------
 
+// The tensors in llama.cpp's order with the mix's types (quant_mix.h); counts parameters and bytes.
+std::vector<ExportTensor> typed_gguf_tensors(const QuantMixInfo& mix, std::vector<SourceTensor> src,
+                                             const PlanModel& pm, MakeModelResult* r) {
+  std::vector<std::string> names;
+  for (const SourceTensor& t : src) names.push_back(t.name);
+  const std::vector<size_t> order = llama_cpp_tensor_order(names);
+  std::vector<PlanTensor> plan_in;
+  for (size_t i : order) plan_in.push_back({src[i].name, src[i].ne});
+  const std::vector<PlannedType> types = plan_tensor_types(mix, plan_in, pm);
+  std::vector<ExportTensor> tensors;
+  for (size_t k = 0; k < order.size(); ++k) {
+    SourceTensor& t = src[order[k]];
+    r->n_params += numel(t.ne);
+    uint64_t row = 0;
+    dtype_row_bytes(types[k].type, static_cast<uint64_t>(t.ne[0]), &row);
+    r->bytes += row * static_cast<uint64_t>(numel(t.ne) / t.ne[0]);
+    tensors.push_back({t.name, t.ne, types[k].type, std::move(t.rows)});
+  }
+  return tensors;
+}
+
+// The common end of a GGUF: quantization keys, then the tensors with progress.
+void finish_gguf(GgufStreamWriter* w, const QuantMixInfo& mix, const std::vector<ExportTensor>& tensors,
+                 const MakeModelOptions& o, MakeModelResult* r) {
+  w->add_uint32("general.quantization_version", 2);
+  w->add_uint32("general.file_type", mix.llama_ftype);
+  ThreadPool pool(o.threads);
+  Progress progress("make-model", r->bytes, o.progress);
+  write_gguf_tensors(w, tensors, pool, &progress);
+  r->n_files = 1;
+}
+
 MakeModelResult llama_gguf(const ModelConfig& c, const std::string& out, const MakeModelOptions& o) {
   const std::string type = o.type.empty() ? "f16" : o.type;
   const QuantMixInfo* mix = find_quant_mix(type);
   if (!mix)
     throw UsageError("--type", "a GGUF holds " + quant_mix_names() + " (fp8 is for DeepSeek directories), got '" +
                                    type + "'");
-  const std::vector<LlamaTensorSpec> specs = llama_tensor_specs(c);
-  std::vector<std::string> names;
-  for (const LlamaTensorSpec& s : specs) names.push_back(s.gguf_name);
-  const std::vector<size_t> order = llama_cpp_tensor_order(names);
-  std::vector<PlanTensor> plan_in;
-  for (size_t i : order) plan_in.push_back({specs[i].gguf_name, specs[i].ne});
+  std::vector<SourceTensor> src;
+  for (const LlamaTensorSpec& s : llama_tensor_specs(c)) {
+    const Init init = s.kind == LlamaTensorSpec::kNorm ? Init::kNorm : Init::kMatrix;
+    src.push_back({s.gguf_name, s.ne, DType::kF32, random_rows(o.seed, s.gguf_name, s.ne[0], init, s.permute_head_dim)});
+  }
   PlanModel pm;
   pm.n_layers = c.n_layers;
   pm.llama_70b = c.n_layers == 80 && c.attn.n_heads != c.attn.n_kv_heads;
-  const std::vector<PlannedType> types = plan_tensor_types(*mix, plan_in, pm);
-
   MakeModelResult r;
   r.format = "gguf";
-  std::vector<ExportTensor> tensors;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const LlamaTensorSpec& s = specs[order[k]];
-    const Init init = s.kind == LlamaTensorSpec::kNorm ? Init::kNorm : Init::kMatrix;
-    tensors.push_back({s.gguf_name, s.ne, types[k].type, random_rows(o.seed, s.gguf_name, s.ne[0], init, s.permute_head_dim)});
-    r.n_params += numel(s.ne);
-    uint64_t row = 0;
-    dtype_row_bytes(types[k].type, static_cast<uint64_t>(s.ne[0]), &row);
-    r.bytes += row * static_cast<uint64_t>(numel(s.ne) / s.ne[0]);
-  }
+  const std::vector<ExportTensor> tensors = typed_gguf_tensors(*mix, std::move(src), pm, &r);
   const int64_t ctx = c.attn.sliding_window > 0 ? std::min(c.context_length, c.attn.sliding_window) : c.context_length;
   if (o.dry_run) {
     announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
@@ -264,12 +284,7 @@ MakeModelResult llama_gguf(const ModelConfig& c, const std::string& out, const M
     note(o, "Llama 3 rope scaling is left out of the GGUF (rope_freqs.weight; random weights do not need it)");
   add_llama_gguf_metadata(&w, c, ctx);
   add_placeholder_spm_vocab(&w, c.n_vocab);
-  w.add_uint32("general.quantization_version", 2);
-  w.add_uint32("general.file_type", mix->llama_ftype);
-  ThreadPool pool(o.threads);
-  Progress progress("make-model", r.bytes, o.progress);
-  write_gguf_tensors(&w, tensors, pool, &progress);
-  r.n_files = 1;
+  finish_gguf(&w, *mix, tensors, o, &r);
   return r;
 }
 
@@ -373,29 +388,12 @@ MakeModelResult deepseek_gguf(const ModelConfig& c, const std::string& out, cons
   const RowsOf rows_of = [&init_of, seed](const TensorView& v) {
     return random_rows(seed, v.name, v.cols(), init_of.at(v.name));
   };
-  std::vector<SourceTensor> src = deepseek_gguf_tensors(c, weights, rows_of);
-
-  std::vector<std::string> names;
-  for (const SourceTensor& t : src) names.push_back(t.name);
-  const std::vector<size_t> order = llama_cpp_tensor_order(names);
-  std::vector<PlanTensor> plan_in;
-  for (size_t i : order) plan_in.push_back({src[i].name, src[i].ne});
   PlanModel pm;
   pm.n_layers = c.n_layers + c.n_mtp_layers;
   pm.n_experts = c.moe ? c.moe->n_experts : 0;
-  const std::vector<PlannedType> types = plan_tensor_types(*mix, plan_in, pm);
-
   MakeModelResult r;
   r.format = "gguf";
-  std::vector<ExportTensor> tensors;
-  for (size_t k = 0; k < order.size(); ++k) {
-    SourceTensor& t = src[order[k]];
-    r.n_params += numel(t.ne);
-    uint64_t row = 0;
-    dtype_row_bytes(types[k].type, static_cast<uint64_t>(t.ne[0]), &row);
-    r.bytes += row * static_cast<uint64_t>(numel(t.ne) / t.ne[0]);
-    tensors.push_back({t.name, t.ne, types[k].type, std::move(t.rows)});
-  }
+  const std::vector<ExportTensor> tensors = typed_gguf_tensors(*mix, deepseek_gguf_tensors(c, weights, rows_of), pm, &r);
   if (o.dry_run) {
     announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
     return r;
@@ -405,12 +403,7 @@ MakeModelResult deepseek_gguf(const ModelConfig& c, const std::string& out, cons
   announce(o, c, r.n_params, mix->name, out, "GGUF", r.bytes);
   add_deepseek_gguf_metadata(&w, c, out);
   w.add_string("tokenizer.ggml.model", "none");  // random weights: token ids only
-  w.add_uint32("general.quantization_version", 2);
-  w.add_uint32("general.file_type", mix->llama_ftype);
-  ThreadPool pool(o.threads);
-  Progress progress("make-model", r.bytes, o.progress);
-  write_gguf_tensors(&w, tensors, pool, &progress);
-  r.n_files = 1;
+  finish_gguf(&w, *mix, tensors, o, &r);
   return r;
 }
 
