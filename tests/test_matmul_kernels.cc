@@ -213,59 +213,76 @@ TEST(VecKernels, DotAndAxpyAgreeWithTheReference) {
   }
 }
 
-// Scores against transposed keys at every level equal the in-order dot products up to rounding,
-// for key counts around the vector widths and a leading dimension larger than the count.
+// Scores of a tile of queries against transposed keys at every level equal the in-order dot
+// products up to rounding, for row counts around the register tiles (8, 4, 1), key counts around
+// the vector widths, and leading dimensions larger than the counts.
 TEST(VecKernels, TransposedKeyScoresAgreeWithTheReference) {
   std::mt19937 rng(11);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   const std::vector<std::pair<Isa, ScoresKtFn>> levels = {{Isa::kAvx2, scores_kt_avx2}, {Isa::kAvx512, scores_kt_avx512}};
-  for (int64_t d : {1, 8, 16, 64, 72}) {
-    for (int64_t n : {1, 5, 8, 15, 16, 17, 31, 32, 33, 100}) {
-      const int64_t ld = n + 3;
-      std::vector<float> q(d), kt(d * ld), ref(n), got(n, NAN);
-      for (float& v : q) v = nd(rng);
-      for (float& v : kt) v = nd(rng);
-      scores_kt_ref(q.data(), kt.data(), ld, n, d, 0.125f, ref.data());
-      for (int64_t p = 0; p < n; ++p) {  // the reference is the in-order dot product
-        float s = 0.0f;
-        for (int64_t i = 0; i < d; ++i) s += q[i] * kt[i * ld + p];
-        ASSERT_EQ(ref[p], s * 0.125f);
-      }
-      for (const auto& [isa, fn] : levels) {
-        if (!isa_supported(isa)) continue;
-        std::fill(got.begin(), got.end(), NAN);
-        fn(q.data(), kt.data(), ld, n, d, 0.125f, got.data());
-        for (int64_t p = 0; p < n; ++p) {
-          double mag = 0.0;
-          for (int64_t i = 0; i < d; ++i) mag += std::fabs(static_cast<double>(q[i]) * kt[i * ld + p]);
-          EXPECT_NEAR(got[p], ref[p], 1e-6 * 0.125 * mag + 1e-7) << isa_name(isa) << " d " << d << " n " << n;
+  for (int64_t rows : {1, 3, 4, 5, 8, 13, 16}) {
+    for (int64_t d : {1, 16, 64, 72}) {
+      for (int64_t n : {1, 5, 8, 15, 16, 17, 31, 32, 33, 100}) {
+        const int64_t ldk = n + 3, ldq = d + 2, ldo = n + 1;
+        std::vector<float> q(rows * ldq), kt(d * ldk), ref(rows * ldo, -1.0f), got;
+        for (float& v : q) v = nd(rng);
+        for (float& v : kt) v = nd(rng);
+        scores_kt_ref(q.data(), ldq, rows, kt.data(), ldk, n, d, 0.125f, ref.data(), ldo);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t p = 0; p < n; ++p) {  // the reference is the in-order dot product
+            float s = 0.0f;
+            for (int64_t i = 0; i < d; ++i) s += q[r * ldq + i] * kt[i * ldk + p];
+            ASSERT_EQ(ref[r * ldo + p], s * 0.125f);
+          }
+        for (const auto& [isa, fn] : levels) {
+          if (!isa_supported(isa)) continue;
+          got.assign(rows * ldo, -1.0f);
+          fn(q.data(), ldq, rows, kt.data(), ldk, n, d, 0.125f, got.data(), ldo);
+          for (int64_t r = 0; r < rows; ++r) {
+            EXPECT_EQ(got[r * ldo + n], -1.0f) << "wrote past the row, " << isa_name(isa);
+            for (int64_t p = 0; p < n; ++p) {
+              double mag = 0.0;
+              for (int64_t i = 0; i < d; ++i) mag += std::fabs(static_cast<double>(q[r * ldq + i]) * kt[i * ldk + p]);
+              EXPECT_NEAR(got[r * ldo + p], ref[r * ldo + p], 1e-6 * 0.125 * mag + 1e-7)
+                  << isa_name(isa) << " rows " << rows << " d " << d << " n " << n;
+            }
+          }
         }
       }
     }
   }
 }
 
-// Weighted sums of strided rows against the in-order axpy reference, at widths around the vector
-// width and past the 128-column register block.
+// Weighted sums of strided rows for a tile of weight vectors against the in-order axpy reference,
+// at widths around the vector width and past the 64-column register block.
 TEST(VecKernels, WeightedRowSumsAgreeWithTheReference) {
   std::mt19937 rng(13);
   std::normal_distribution<float> nd(0.0f, 1.0f);
-  for (int64_t d : {1, 15, 16, 17, 64, 128, 129, 200}) {
-    for (int64_t n : {1, 2, 7, 33}) {
-      const int64_t ld = d + 5;
-      std::vector<float> w(n), v(n * ld), out0(d);
-      for (float& x : w) x = nd(rng);
-      for (float& x : v) x = nd(rng);
-      for (float& x : out0) x = nd(rng);
-      std::vector<float> ref = out0;
-      wsum_rows_ref(w.data(), v.data(), ld, n, d, ref.data());
-      if (!isa_supported(Isa::kAvx512)) continue;
-      std::vector<float> got = out0;
-      wsum_rows_avx512(w.data(), v.data(), ld, n, d, got.data());
-      for (int64_t i = 0; i < d; ++i) {
-        double mag = std::fabs(static_cast<double>(out0[i]));
-        for (int64_t p = 0; p < n; ++p) mag += std::fabs(static_cast<double>(w[p]) * v[p * ld + i]);
-        EXPECT_NEAR(got[i], ref[i], 1e-6 * mag + 1e-7) << "d " << d << " n " << n << " i " << i;
+  const std::vector<std::pair<Isa, WsumRowsFn>> levels = {{Isa::kAvx2, wsum_rows_avx2}, {Isa::kAvx512, wsum_rows_avx512}};
+  for (int64_t rows : {1, 3, 4, 5, 9}) {
+    for (int64_t d : {1, 15, 16, 17, 64, 65, 128, 200}) {
+      for (int64_t n : {1, 2, 7, 33}) {
+        const int64_t ldv = d + 5, ldw = n + 2, ldo = d + 1;
+        std::vector<float> w(rows * ldw), v(n * ldv), out0(rows * ldo);
+        for (float& x : w) x = nd(rng);
+        for (float& x : v) x = nd(rng);
+        for (float& x : out0) x = nd(rng);
+        std::vector<float> ref = out0;
+        wsum_rows_ref(w.data(), ldw, rows, v.data(), ldv, n, d, ref.data(), ldo);
+        for (const auto& [isa, fn] : levels) {
+          if (!isa_supported(isa)) continue;
+          std::vector<float> got = out0;
+          fn(w.data(), ldw, rows, v.data(), ldv, n, d, got.data(), ldo);
+          for (int64_t r = 0; r < rows; ++r) {
+            EXPECT_EQ(got[r * ldo + d], out0[r * ldo + d]) << "wrote past the row, " << isa_name(isa);
+            for (int64_t i = 0; i < d; ++i) {
+              double mag = std::fabs(static_cast<double>(out0[r * ldo + i]));
+              for (int64_t p = 0; p < n; ++p) mag += std::fabs(static_cast<double>(w[r * ldw + p]) * v[p * ldv + i]);
+              EXPECT_NEAR(got[r * ldo + i], ref[r * ldo + i], 1e-6 * mag + 1e-7)
+                  << isa_name(isa) << " rows " << rows << " d " << d << " n " << n << " i " << i;
+            }
+          }
+        }
       }
     }
   }

@@ -32,6 +32,8 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
   axpy_f32_ = select_axpy_f32(isa);
   scores_kt_ = select_scores_kt(isa);
   wsum_rows_ = select_wsum_rows(isa);
+  softmax_ = select_softmax(isa);
+  swiglu_ = select_swiglu(isa);
 }
 
 MatmulFn Kernels::matmul(DType t) const { return matmul_[slot(t)]; }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/cpu_features.h"
+#include "kernels/act/act.h"
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul_t/matmul_t.h"
 #include "kernels/qmatmul/qmatmul.h"
@@ -35,6 +36,9 @@ class Kernels {
   AxpyF32Fn axpy_f32() const { return axpy_f32_; }
   ScoresKtFn scores_kt() const { return scores_kt_; }
   WsumRowsFn wsum_rows() const { return wsum_rows_; }
+  // Softmax and SwiGLU with a vectorized exp.
+  SoftmaxFn softmax() const { return softmax_; }
+  SwigluFn swiglu() const { return swiglu_; }
 
  private:
   static constexpr size_t kSlots = 48;  // ggml type ids 0..39 (+ spare); slot kSlots = F8_E4M3
@@ -49,6 +53,8 @@ class Kernels {
   AxpyF32Fn axpy_f32_ = nullptr;
   ScoresKtFn scores_kt_ = nullptr;
   WsumRowsFn wsum_rows_ = nullptr;
+  SoftmaxFn softmax_ = nullptr;
+  SwigluFn swiglu_ = nullptr;
   std::array<Isa, kSlots + 1> qmatmul_isa_{};
   mutable std::array<std::atomic<bool>, kSlots + 1> fallback_noted_{};
 };

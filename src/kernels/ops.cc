@@ -78,25 +78,7 @@ void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
   }
 }
 
-void softmax(float* x, int64_t n) {
-  float m = x[0];
-  for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - m);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
-void swiglu(float* a, const float* b, int64_t n) {
-  ScopedOp prof(OpKind::kActivation);
-  for (int64_t i = 0; i < n; ++i) {
-    const float v = a[i];
-    a[i] = v / (1.0f + std::exp(-v)) * b[i];
-  }
-}
+void softmax(float* x, int64_t n) { softmax_ref(x, n); }
 
 namespace {
 

@@ -20,11 +20,9 @@ void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float e
 void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
 void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
 
-// In-place softmax over n values (max-subtracted, F32 sum).
+// In-place softmax over n values (max-subtracted), the scalar reference (kernels/act); hot loops
+// call the kernel table's softmax() instead.
 void softmax(float* x, int64_t n);
-
-// a[i] = silu(a[i]) * b[i], silu(v) = v / (1 + exp(-v)).
-void swiglu(float* a, const float* b, int64_t n);
 
 // Y = X · Wᵀ with the table's kernel for W's type, rows split over the pool's threads.
 // W ne = {cols, rows}; X is [n_tok][cols]; Y is [n_tok][ldy] (ldy defaults to rows).

@@ -22,7 +22,8 @@ ScoresKtFn select_scores_kt(Isa isa) {
 
 WsumRowsFn select_wsum_rows(Isa isa) {
   if ((isa == Isa::kAvx512 || isa == Isa::kAmx) && isa_supported(Isa::kAvx512)) return wsum_rows_avx512;
-  return wsum_rows_ref;  // AVX2: the reference's axpy loop vectorizes well enough there
+  if (isa != Isa::kScalar && isa_supported(Isa::kAvx2)) return wsum_rows_avx2;
+  return wsum_rows_ref;
 }
 
 }  // namespace moeinfer

@@ -10,6 +10,79 @@
 
 namespace moeinfer {
 
+namespace {
+
+// Causal attention for a batch of n ≥ 4 queries, in tiles: the keys (this batch's and the cached
+// ones still in the window) are transposed once per call to [kv head][dim][key] and the values
+// gathered into one contiguous run, then each task takes a block of tokens for one kv head, so its
+// rows are (token, query head of the group) pairs sharing every key and value load:
+//   S = Q·Kᵀ·scale (rows × keys), softmax per row over its own [lo, pos], O = P·V.
+// The sums run in the same order as the one-query path (over the head dim, then over keys).
+template <typename Key, typename Value>
+void prefill_attention(const ForwardContext& ctx, const ModelConfig& c, RunState& s, int64_t n, int64_t pos0,
+                       float scale, const Key& key, const Value& value) {
+  const int64_t hd = c.attn.head_dim, nh = c.attn.n_heads, nkv = c.attn.n_kv_heads;
+  const int64_t q_dim = nh * hd, kv_dim = nkv * hd, group = nh / nkv;
+  const int64_t window = c.attn.sliding_window;
+  auto lo_of = [&](int64_t pos) { return window > 0 && pos - window + 1 > 0 ? pos - window + 1 : int64_t{0}; };
+  const int64_t p_first = lo_of(pos0), n_keys = pos0 + n - p_first;
+  const int64_t tq = std::max<int64_t>(1, 16 / group);  // tokens per block: about 16 rows
+  const int64_t max_rows = tq * group, n_blocks = (n + tq - 1) / tq;
+  const int n_threads = ctx.pool.size();
+  const int64_t per_thread = max_rows * n_keys + 2 * max_rows * hd;
+
+  static thread_local std::vector<float> kt, vals, scratch;
+  kt.resize(static_cast<size_t>(kv_dim * n_keys));
+  for (int64_t p = p_first; p < pos0 + n; ++p) {
+    const float* kp = key(p);
+    for (int64_t j = 0; j < kv_dim; ++j) kt[static_cast<size_t>(j * n_keys + (p - p_first))] = kp[j];
+  }
+  const float* v_data = value(p_first);
+  if (p_first < pos0) {  // cached values first: copy the window's rows into one run
+    vals.resize(static_cast<size_t>(kv_dim * n_keys));
+    for (int64_t p = p_first; p < pos0 + n; ++p)
+      std::memcpy(vals.data() + (p - p_first) * kv_dim, value(p), kv_dim * sizeof(float));
+    v_data = vals.data();
+  }
+  scratch.resize(static_cast<size_t>(per_thread * n_threads));
+  // the workers must not name the thread_local buffers: they are the calling thread's
+  const float* kt_data = kt.data();
+  float* scratch_data = scratch.data();
+  const ScoresKtFn scores = ctx.kernels.scores_kt();
+  const WsumRowsFn wsum = ctx.kernels.wsum_rows();
+  const SoftmaxFn softmax_fn = ctx.kernels.softmax();
+
+  auto work = [&](int thread, int nt) {
+    float* sc = scratch_data + thread * per_thread;
+    float* qb = sc + max_rows * n_keys;
+    float* ob = qb + max_rows * hd;
+    // tasks (block, kv head) dealt round-robin: later blocks see more keys, so this evens the load
+    for (int64_t task = thread; task < n_blocks * nkv; task += nt) {
+      const int64_t b = task / nkv, kvh = task % nkv;
+      const int64_t t0 = b * tq, t1 = std::min(n, t0 + tq), rows = (t1 - t0) * group;
+      const int64_t k_lo = lo_of(pos0 + t0), k_hi = pos0 + t1 - 1, nk = k_hi - k_lo + 1;
+      for (int64_t t = t0; t < t1; ++t)
+        std::memcpy(qb + (t - t0) * group * hd, s.q.data() + t * q_dim + kvh * group * hd, group * hd * sizeof(float));
+      scores(qb, hd, rows, kt_data + kvh * hd * n_keys + (k_lo - p_first), n_keys, nk, hd, scale, sc, nk);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t pos = pos0 + t0 + r / group, a = lo_of(pos) - k_lo, e = pos - k_lo + 1;
+        float* row = sc + r * nk;
+        softmax_fn(row + a, e - a);
+        std::fill(row, row + a, 0.0f);
+        std::fill(row + e, row + nk, 0.0f);
+      }
+      std::memset(ob, 0, rows * hd * sizeof(float));
+      wsum(sc, nk, rows, v_data + (k_lo - p_first) * kv_dim + kvh * hd, kv_dim, nk, hd, ob, hd);
+      for (int64_t t = t0; t < t1; ++t)
+        std::memcpy(s.att.data() + t * q_dim + kvh * group * hd, ob + (t - t0) * group * hd, group * hd * sizeof(float));
+    }
+  };
+  if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
+  else ctx.pool.run(work);
+}
+
+}  // namespace
+
 void attention_block(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
                      KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
   ScopedOp prof(OpKind::kAttention);
@@ -41,47 +114,34 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   };
   const DotF32Fn dot = ctx.kernels.dot_f32();
   const WsumRowsFn wsum = ctx.kernels.wsum_rows();
-  // A batch (prefill) scores against the keys transposed once per call, [kv head][dim][key], so
-  // that a query meets 16 keys per vector operation; a single token (decode) reads them in place.
-  const ScoresKtFn scores_kt = ctx.kernels.scores_kt();
-  const bool transposed = n >= 4;
-  const int64_t p_first = window > 0 && pos0 - window + 1 > 0 ? pos0 - window + 1 : 0;
-  const int64_t n_keys = pos0 + n - p_first;
-  static thread_local std::vector<float> kt;
-  if (transposed) {
-    kt.resize(static_cast<size_t>(nkv * hd * n_keys));
-    for (int64_t p = p_first; p < pos0 + n; ++p) {
-      const float* kp = key(p);
-      for (int64_t j = 0; j < kv_dim; ++j) kt[static_cast<size_t>(j * n_keys + (p - p_first))] = kp[j];
-    }
-  }
-  const float* kt_data = kt.data();  // the workers must not name `kt`: it is thread_local
-  auto work = [&](int thread, int n_threads) {
-    float* sc = s.scores.data() + thread * scratch;
-    int64_t i0, i1;
-    split_range(n * nh, thread, n_threads, 1, &i0, &i1);
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
-      const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
-      const float* qh = s.q.data() + t * q_dim + h * hd;
-      if (transposed)
-        scores_kt(qh, kt_data + kvh * hd * n_keys + (lo - p_first), n_keys, pos - lo + 1, hd, scale, sc);
-      else
+  const SoftmaxFn softmax_fn = ctx.kernels.softmax();
+  if (n < 4) {  // decode: each (token, head) reads the keys in place
+    auto work = [&](int thread, int n_threads) {
+      float* sc = s.scores.data() + thread * scratch;
+      int64_t i0, i1;
+      split_range(n * nh, thread, n_threads, 1, &i0, &i1);
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t t = i / nh, h = i % nh, kvh = h / group, pos = pos0 + t;
+        const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+        const float* qh = s.q.data() + t * q_dim + h * hd;
         for (int64_t p = lo; p <= pos; ++p) sc[p - lo] = dot(qh, key(p) + kvh * hd, hd) * scale;
-      softmax(sc, pos - lo + 1);
-      float* o = s.att.data() + t * q_dim + h * hd;
-      std::memset(o, 0, hd * sizeof(float));
-      // value rows in runs that are contiguous in memory (this batch; the cache between wraps)
-      for (int64_t p = lo; p <= pos;) {
-        int64_t end = p + 1;
-        while (end <= pos && value(end) == value(end - 1) + kv_dim) ++end;
-        wsum(sc + (p - lo), value(p) + kvh * hd, kv_dim, end - p, hd, o);
-        p = end;
+        softmax_fn(sc, pos - lo + 1);
+        float* o = s.att.data() + t * q_dim + h * hd;
+        std::memset(o, 0, hd * sizeof(float));
+        // value rows in runs that are contiguous in memory (this batch; the cache between wraps)
+        for (int64_t p = lo; p <= pos;) {
+          int64_t end = p + 1;
+          while (end <= pos && value(end) == value(end - 1) + kv_dim) ++end;
+          wsum(sc + (p - lo), 0, 1, value(p) + kvh * hd, kv_dim, end - p, hd, o, hd);
+          p = end;
+        }
       }
-    }
-  };
-  if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
-  else ctx.pool.run(work);
+    };
+    if (n * nh * (pos0 + n) * hd < 65536) work(0, 1);
+    else ctx.pool.run(work);
+  } else {
+    prefill_attention(ctx, c, s, n, pos0, scale, key, value);
+  }
 
   // Append this batch's keys and values; with a rolling cache only the last `slots` survive.
   const int64_t first_kept = std::max<int64_t>(0, n - cache.slots());

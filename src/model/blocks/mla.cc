@@ -44,6 +44,7 @@ void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int
             float* out, Score score, Value value) {
   const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
   const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
+  const SoftmaxFn softmax_fn = ctx.kernels.softmax();
   auto work = [&](int thread, int n_threads) {
     float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
@@ -51,7 +52,7 @@ void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = i / nh, h = i % nh, pos = pos0 + t;
       for (int64_t p = 0; p <= pos; ++p) sc[p] = score(t, h, p) * scale;
-      softmax(sc, pos + 1);
+      softmax_fn(sc, pos + 1);
       float* o = out + i * vw;
       std::memset(o, 0, vw * sizeof(float));
       for (int64_t p = 0; p <= pos; ++p) axpy(sc[p], value(p, h), o, vw);
