@@ -1,4 +1,4 @@
-// Quantized matmul kernels per weight type and ISA, single thread, on a 8192 x 4096 matrix (36 MB
+// Quantized matmul kernels per weight type and ISA (and the AVX-512 kRows8 layout), single thread, on a 8192 x 4096 matrix (36 MB
 // in Q8_0: far past the private caches), decode shape (1 token) and prefill shapes (16, 64 tokens).
 // Reports weight bytes/s (decode: compare with the single-core read bandwidth) and MAC/s.
 #include <benchmark/benchmark.h>
@@ -8,16 +8,20 @@
 
 #include "kernels/qmatmul/qmatmul.h"
 #include "tensor/quantize.h"
+#include "tensor/repack.h"
 
 namespace moeinfer {
 namespace {
 
-void BM_QMatmul(benchmark::State& state, DType t, Isa isa) {
+void BM_QMatmul(benchmark::State& state, DType t, Isa isa, bool rows8 = false) {
   if (!isa_supported(isa)) {
     state.SkipWithError("ISA not supported on this CPU");
     return;
   }
-  const QMatmulFn fn = isa == Isa::kScalar ? qmatmul_ref(t) : isa == Isa::kAvx2 ? qmatmul_avx2(t) : qmatmul_avx512(t);
+  const QMatmulFn fn = rows8                ? qmatmul_r8_avx512(t)
+                       : isa == Isa::kScalar ? qmatmul_ref(t)
+                       : isa == Isa::kAvx2   ? qmatmul_avx2(t)
+                                             : qmatmul_avx512(t);
   if (!fn) {
     state.SkipWithError("no kernel for this type at this ISA");
     return;
@@ -39,6 +43,10 @@ void BM_QMatmul(benchmark::State& state, DType t, Isa isa) {
     for (float& v : f) v = nd(rng);
     quantize_row(at, f.data(), cols, xq.data() + k * xq_row);
   }
+  if (rows8) {
+    std::vector<uint8_t> plain = w;
+    repack_rows8(t, plain.data(), rows, cols, w.data());
+  }
   std::vector<float> y(n_tok * rows);
   QMatmulArgs a{w.data(), row_bytes, cols, xq.data(), xq_row, n_tok, y.data(), rows};
   for (auto _ : state) {
@@ -57,6 +65,8 @@ MOEINFER_QMATMUL_BENCH(Q8_0, Avx2);
 MOEINFER_QMATMUL_BENCH(Q8_0, Avx512);
 MOEINFER_QMATMUL_BENCH(Q4_0, Avx2);
 MOEINFER_QMATMUL_BENCH(Q4_0, Avx512);
+BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx512_rows8, DType::kQ8_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx512_rows8, DType::kQ4_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 MOEINFER_QMATMUL_BENCH(Q4_K, Avx2);
 MOEINFER_QMATMUL_BENCH(Q4_K, Avx512);
 MOEINFER_QMATMUL_BENCH(Q6_K, Avx2);

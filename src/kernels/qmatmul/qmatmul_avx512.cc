@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
@@ -68,6 +69,7 @@ void tile_q8_0(const QMatmulArgs& a, int64_t r0, int64_t t0) {
       dx[t] = pair_scale(second, f16(x[t][b].d), two ? f16(x[t][b + 1].d) : 0.0f);
     }
     for (int r = 0; r < R; ++r) {
+      if constexpr (T <= 2) prefetch_ahead(w[r] + b, 2 * sizeof(BlockQ8_0));
       const __m512i wv = pair(w[r][b].qs, two ? w[r][b + 1].qs : nullptr);
       const __m512i corr = _mm512_dpbusd_epi32(_mm512_setzero_si512(), k128, wv);  // 128·Σw per lane
       const __m512 dw = pair_scale(second, f16(w[r][b].d), two ? f16(w[r][b + 1].d) : 0.0f);
@@ -125,6 +127,7 @@ void tile_q4_0(const QMatmulArgs& a, int64_t r0, int64_t t0) {
       dx[t] = pair_scale(second, f16(x[t][b].d), two ? f16(x[t][b + 1].d) : 0.0f);
     }
     for (int r = 0; r < R; ++r) {
+      if constexpr (T <= 2) prefetch_ahead(w[r] + b, 2 * sizeof(BlockQ4_0));
       const __m512i wv = q4_pair(w[r], b, two);
       const __m512 dw = pair_scale(second, f16(w[r][b].d), two ? f16(w[r][b + 1].d) : 0.0f);
       for (int t = 0; t < T; ++t) {

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
@@ -64,6 +65,7 @@ void row_q4_k(const QMatmulArgs& a, int64_t r, int64_t t0) {
   const __m256i nib = _mm256_set1_epi8(0x0F);
   float sum[T] = {};
   for (int64_t b = 0; b < nb; ++b) {
+    if constexpr (T <= 2) prefetch_ahead(w + b, sizeof(BlockQ4_K));
     int32_t sc[8], m[8];
     q4k_scales(w[b].scales, sc, m);
     __m512i q[4], scv[4];
@@ -105,6 +107,7 @@ void row_q6_k(const QMatmulArgs& a, int64_t r, int64_t t0) {
   const __m512i rep4 = _mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0);
   float sum[T] = {};
   for (int64_t b = 0; b < nb; ++b) {
+    if constexpr (T <= 2) prefetch_ahead(w + b, sizeof(BlockQ6_K));
     // q[2h + u]: elements 128h + 64u .. +63 as unsigned 6-bit values
     __m512i q[4], scv[4];
     for (int h = 0; h < 2; ++h) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
@@ -56,6 +57,8 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0) {
     __m512i s[G][T];
     for (int g = 0; g < G; ++g)
       for (int t = 0; t < T; ++t) s[g][t] = _mm512_setzero_si512();
+    if constexpr (T <= 2)
+      for (int g = 0; g < G; ++g) prefetch_ahead(wg[g] + b * kGb, kGb);
     if constexpr (kType == DType::kQ8_0) {
       for (int k = 0; k < 4; ++k) {
         __m512i w[G];
