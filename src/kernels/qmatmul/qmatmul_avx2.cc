@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
@@ -49,12 +50,14 @@ inline __m256i unpack_q5_0(const BlockQ5_0& w) {
 template <typename Block, __m256i (*kUnpack)(const Block&)>
 void qmatmul_q8act(const QMatmulArgs& a, int64_t r0, int64_t r1) {
   const int64_t nb = a.cols / kQK4;
+  const bool stream = a.n_tok <= 2;  // decode: prefetch the row a page ahead (stream_prefetch.h)
   for (int64_t r = r0; r < r1; ++r) {
     const Block* w = reinterpret_cast<const Block*>(a.w + static_cast<uint64_t>(r) * a.row_bytes);
     for (int64_t t = 0; t < a.n_tok; ++t) {
       const BlockQ8_0* x = reinterpret_cast<const BlockQ8_0*>(a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
       __m256 acc = _mm256_setzero_ps();
       for (int64_t b = 0; b < nb; ++b) {
+        if (stream && t == 0) prefetch_ahead(w + b, sizeof(Block));
         const __m256i p = dot32(kUnpack(w[b]), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs)));
         const float d = _cvtsh_ss(w[b].d) * _cvtsh_ss(x[b].d);
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(p), acc);
@@ -154,6 +157,7 @@ template <float (*kDot)(int64_t, const uint8_t*, const uint8_t*)>
 void qmatmul_kquant(const QMatmulArgs& a, int64_t r0, int64_t r1) {
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = a.w + static_cast<uint64_t>(r) * a.row_bytes;
+    if (a.n_tok <= 2) prefetch_ahead(row, a.row_bytes);  // decode: the row one page ahead
     for (int64_t t = 0; t < a.n_tok; ++t)
       a.y[t * a.ldy + r] = kDot(a.cols, row, a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
   }
