@@ -1,5 +1,5 @@
 // Load-time weight layout for speed (`--repack auto|on|off`): quantized matrices that a kernel
-// prefers interleaved (Q8_0 and Q4_0 with the AVX-512 VNNI kernels: Layout::kRows8, see
+// prefers interleaved (Q8_0, Q4_0 and Q4_K with the AVX-512 VNNI kernels: Layout::kRows8, see
 // tensor/repack.h) are copied once into that layout in anonymous memory (transparent huge pages
 // requested), the views are pointed at the copy, and the mapped original pages are released
 // (MADV_DONTNEED), so resident memory does not double. The file format is unchanged.

@@ -9,6 +9,14 @@
 //   Q4_0 (144 bytes): then 2 chunks of 64 bytes; chunk c holds, for row j at offset 8j, the row's
 //     packed bytes qs[8c … 8c+7] unchanged (low nibbles: elements 8c…8c+7, high nibbles:
 //     elements 16+8c … 16+8c+7).
+//   Q4_K (256 elements, 1152 bytes): bytes 0-15 the 8 rows' F16 d, 16-31 their F16 dmin; then the
+//     6-bit scales sc and mins m of the 8 sub-blocks, indexed idx = 8·sub-block + row and split in
+//     low nibbles (32-63: sc, 64-95: m; byte k holds idx k in its low and idx k + 32 in its high
+//     nibble) and high 2-bit parts (96-111: sc, 112-127: m; bits 2i-2i+1 of byte k hold idx
+//     k + 16i); then per sub-block j and half c (16 elements) a 64-byte chunk 2j + c holding, for
+//     row r at offset 8r, bytes whose low nibbles are elements 32j + 16c + 0…7 and high nibbles
+//     elements 32j + 16c + 8…15. The kernel decodes the 64 scales of a group with a few vector
+//     operations instead of 8 scalar unpackings per row.
 // A zmm load of a chunk therefore holds 8 consecutive elements of all 8 rows, and a 64-bit
 // broadcast of the matching 8 activation bytes lines up with it (int32 lanes 2j, 2j+1 = row j).
 #pragma once
@@ -18,7 +26,7 @@
 
 namespace moeinfer {
 
-// True for the types with a kRows8 form (Q8_0, Q4_0).
+// True for the types with a kRows8 form (Q8_0, Q4_0, Q4_K).
 bool has_rows8_layout(DType t);
 
 // Rewrites `n_rows` plain rows (a multiple of 8) of `cols` elements from src into the kRows8

@@ -38,10 +38,11 @@ QMatmulFn qmatmul_kquant_avx512(DType t);  // the Q4_K and Q6_K part of qmatmul_
 // Falls back to lower levels; *used receives the level chosen. nullptr when `t` has no kernel.
 QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
 
-// The same contract on weights in the interleaved Layout::kRows8 (tensor/repack.h), for Q8_0 and
-// Q4_0; r0 and r1 must be multiples of 8. The reference unpacks each row and runs qmatmul_ref.
+// The same contract on weights in the interleaved Layout::kRows8 (tensor/repack.h), for Q8_0,
+// Q4_0 and Q4_K; r0 and r1 must be multiples of 8. The reference unpacks each row and runs qmatmul_ref.
 QMatmulFn qmatmul_r8_ref(DType t);
 QMatmulFn qmatmul_r8_avx512(DType t);  // needs AVX512-VNNI
+QMatmulFn qmatmul_r8_kquant_avx512(DType t);  // the Q4_K part of qmatmul_r8_avx512
 // The kRows8 kernel for `isa`, or nullptr when that level has none (then weights stay plain).
 QMatmulFn select_qmatmul_r8(DType t, Isa isa);
 

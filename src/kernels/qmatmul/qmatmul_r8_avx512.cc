@@ -147,7 +147,7 @@ QMatmulFn qmatmul_r8_avx512(DType t) {
   switch (t) {
     case DType::kQ8_0: return &r8_matmul<DType::kQ8_0>;
     case DType::kQ4_0: return &r8_matmul<DType::kQ4_0>;
-    default: return nullptr;
+    default: return qmatmul_r8_kquant_avx512(t);
   }
 }
 

@@ -30,6 +30,7 @@ QMatmulFn qmatmul_r8_ref(DType t) {
   switch (t) {
     case DType::kQ8_0: return &r8_ref<DType::kQ8_0>;
     case DType::kQ4_0: return &r8_ref<DType::kQ4_0>;
+    case DType::kQ4_K: return &r8_ref<DType::kQ4_K>;
     default: return nullptr;
   }
 }

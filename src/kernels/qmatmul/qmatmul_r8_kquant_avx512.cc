@@ -1,0 +1,166 @@
+// AVX-512 VNNI matmul of Q4_K weights in the interleaved kRows8 layout (tensor/repack.h) with Q8_K
+// activations; scalar reference: qmatmul_r8_ref.cc (unpack + the plain reference).
+//
+// Per group of 8 rows and super-block (256 elements) the 64 scales and 64 mins are decoded with a
+// few vector operations. For each 32-element sub-block j, four vpdpbusd against 64-bit broadcasts
+// of the activations give per lane pair (2r, 2r+1) the row's integer dot product s_j (|s_j| ≤
+// 16·15·128, an int16), which vpmaddwd multiplies by the row's scale (the int32 lane read as
+// the pair (s_j, sign), the scale as (sc, 0)); the mins meet the activations' 32-element sums the
+// same way in the even lanes only. Per super-block the two integer sums become floats:
+//   acc += d·dx·Σ sc_j·s_j − dmin·dx·Σ m_j·bsum_j.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/stream_prefetch.h"
+#include "tensor/quant_blocks.h"
+
+namespace moeinfer {
+
+namespace {
+
+constexpr uint64_t kGroupBlock = 8 * sizeof(BlockQ4_K);  // 1152 bytes
+
+inline __m512i bcast8(const int8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return _mm512_set1_epi64(v);
+}
+
+// 64 six-bit values [sub-block][row] from their low-nibble (32 bytes) and high-bit (16 bytes) parts.
+inline void decode_six_bit(const uint8_t* lo, const uint8_t* hi, uint8_t out[64]) {
+  const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo));
+  const __m256i nib = _mm256_set1_epi8(0x0F);
+  const __m512i low = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(l, nib)),
+                                         _mm256_and_si256(_mm256_srli_epi16(l, 4), nib), 1);
+  const __m512i h = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi)));
+  const __m512i shifts = _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0);  // per 128-bit lane i: 2i
+  const __m512i high = _mm512_and_si512(_mm512_srlv_epi64(h, shifts), _mm512_set1_epi8(3));
+  _mm512_storeu_si512(out, _mm512_or_si512(low, _mm512_slli_epi16(high, 4)));
+}
+
+// Per activation row: the super-blocks' scales, and the 32-element sums of each sub-block as
+// int16 in the low half of an int32 (the vpmaddwd operand).
+struct XBlock {
+  float d;
+  int32_t sums[8];
+};
+
+template <int G, int T>
+void tile(const QMatmulArgs& a, const XBlock* xs, int64_t g0, int64_t t0) {
+  const int64_t nsb = a.cols / 256;
+  const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  const uint8_t* wg[G];
+  const BlockQ8_K* x[T];
+  for (int g = 0; g < G; ++g) wg[g] = a.w + static_cast<uint64_t>(g0 + g) * 8 * a.row_bytes;
+  for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const BlockQ8_K*>(a.xq + static_cast<uint64_t>(t0 + t) * a.xq_row_bytes);
+  __m512 acc[G][T];
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
+  alignas(64) uint8_t sc[G][64], mn[G][64];
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    for (int g = 0; g < G; ++g) {
+      const uint8_t* gb = wg[g] + sb * kGroupBlock;
+      if constexpr (T <= 2) prefetch_ahead(gb, kGroupBlock);
+      decode_six_bit(gb + 32, gb + 96, sc[g]);
+      decode_six_bit(gb + 64, gb + 112, mn[g]);
+    }
+    __m512i S[G][T], M[G][T];
+    for (int g = 0; g < G; ++g)
+      for (int t = 0; t < T; ++t) S[g][t] = M[g][t] = _mm512_setzero_si512();
+    for (int j = 0; j < 8; ++j) {
+      __m512i s[G][T];
+      for (int g = 0; g < G; ++g)
+        for (int t = 0; t < T; ++t) s[g][t] = _mm512_setzero_si512();
+      for (int c = 0; c < 2; ++c) {
+        __m512i lo[G], hi[G];
+        for (int g = 0; g < G; ++g) {
+          const __m512i raw = _mm512_loadu_si512(wg[g] + sb * kGroupBlock + 128 + 64 * (2 * j + c));
+          lo[g] = _mm512_and_si512(raw, nib);
+          hi[g] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);
+        }
+        for (int t = 0; t < T; ++t) {
+          const int8_t* xq = x[t][sb].qs + 32 * j + 16 * c;
+          const __m512i xl = bcast8(xq), xh = bcast8(xq + 8);
+          for (int g = 0; g < G; ++g) s[g][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[g][t], lo[g], xl), hi[g], xh);
+        }
+      }
+      for (int g = 0; g < G; ++g) {
+        const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc[g] + 8 * j));
+        const __m128i m8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn[g] + 8 * j));
+        const __m512i scj = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(s8, s8));  // (sc, 0) per lane
+        const __m512i mnj = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(m8, _mm_setzero_si128()));  // even lanes
+        for (int t = 0; t < T; ++t) {
+          S[g][t] = _mm512_add_epi32(S[g][t], _mm512_madd_epi16(s[g][t], scj));
+          const __m512i bs = _mm512_set1_epi32(xs[(t0 + t) * nsb + sb].sums[j]);
+          M[g][t] = _mm512_add_epi32(M[g][t], _mm512_madd_epi16(mnj, bs));
+        }
+      }
+    }
+    for (int g = 0; g < G; ++g) {
+      const uint8_t* gb = wg[g] + sb * kGroupBlock;
+      const __m512 dv = _mm512_permutexvar_ps(
+          dup, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gb)))));
+      const __m512 mv = _mm512_permutexvar_ps(
+          dup, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gb + 16)))));
+      for (int t = 0; t < T; ++t) {
+        const __m512 dx = _mm512_set1_ps(xs[(t0 + t) * nsb + sb].d);
+        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S[g][t]), _mm512_mul_ps(dv, dx), acc[g][t]);
+        acc[g][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(M[g][t]), _mm512_mul_ps(mv, dx), acc[g][t]);
+      }
+    }
+  }
+  const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) {
+      const __m512 pairs = _mm512_add_ps(acc[g][t], _mm512_permute_ps(acc[g][t], 0xB1));
+      _mm256_storeu_ps(a.y + (t0 + t) * a.ldy + (g0 + g) * 8, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, pairs)));
+    }
+}
+
+// Rows [r0, r1) must start and end at multiples of 8.
+void r8_q4_k(const QMatmulArgs& a, int64_t r0, int64_t r1) {
+  const int64_t nsb = a.cols / 256;
+  thread_local std::vector<XBlock> xs;
+  xs.resize(static_cast<size_t>(a.n_tok * nsb));
+  for (int64_t t = 0; t < a.n_tok; ++t) {
+    const BlockQ8_K* x = reinterpret_cast<const BlockQ8_K*>(a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      XBlock& o = xs[static_cast<size_t>(t * nsb + sb)];
+      o.d = x[sb].d;
+      for (int j = 0; j < 8; ++j)
+        o.sums[j] = static_cast<int32_t>(static_cast<uint16_t>(static_cast<int16_t>(x[sb].bsums[2 * j] + x[sb].bsums[2 * j + 1])));
+    }
+  }
+  const int64_t g_end = r1 / 8;
+  if (a.n_tok <= 2) {  // decode: two row groups per pass, two weight streams
+    int64_t g = r0 / 8;
+    for (; g + 2 <= g_end; g += 2) a.n_tok == 1 ? tile<2, 1>(a, xs.data(), g, 0) : tile<2, 2>(a, xs.data(), g, 0);
+    if (g < g_end) a.n_tok == 1 ? tile<1, 1>(a, xs.data(), g, 0) : tile<1, 2>(a, xs.data(), g, 0);
+    return;
+  }
+  constexpr int64_t kChunk = 64;  // tokens whose activations stay in L2 while the rows stream
+  for (int64_t c0 = 0; c0 < a.n_tok; c0 += kChunk) {
+    const int64_t c1 = std::min(a.n_tok, c0 + kChunk);
+    for (int64_t g = r0 / 8; g < g_end; ++g) {
+      int64_t t = c0;
+      for (; t + 4 <= c1; t += 4) tile<1, 4>(a, xs.data(), g, t);
+      switch (c1 - t) {
+        case 3: tile<1, 3>(a, xs.data(), g, t); break;
+        case 2: tile<1, 2>(a, xs.data(), g, t); break;
+        case 1: tile<1, 1>(a, xs.data(), g, t); break;
+        default: break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+QMatmulFn qmatmul_r8_kquant_avx512(DType t) { return t == DType::kQ4_K ? &r8_q4_k : nullptr; }
+
+}  // namespace moeinfer
