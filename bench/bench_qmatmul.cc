@@ -67,6 +67,8 @@ MOEINFER_QMATMUL_BENCH(Q4_0, Avx2);
 MOEINFER_QMATMUL_BENCH(Q4_0, Avx512);
 BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx512_rows8, DType::kQ8_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx512_rows8, DType::kQ4_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_QMatmul, Q4_K_Avx512_rows8, DType::kQ4_K, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_QMatmul, Q6_K_Avx512_rows8, DType::kQ6_K, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 MOEINFER_QMATMUL_BENCH(Q4_K, Avx2);
 MOEINFER_QMATMUL_BENCH(Q4_K, Avx512);
 MOEINFER_QMATMUL_BENCH(Q6_K, Avx2);

@@ -10,9 +10,14 @@ namespace {
 
 // Bytes of one plain block of t, and elements per block.
 uint64_t block_bytes(DType t) {
-  return t == DType::kQ8_0 ? sizeof(BlockQ8_0) : t == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ4_K);
+  switch (t) {
+    case DType::kQ8_0: return sizeof(BlockQ8_0);
+    case DType::kQ4_0: return sizeof(BlockQ4_0);
+    case DType::kQ4_K: return sizeof(BlockQ4_K);
+    default: return sizeof(BlockQ6_K);
+  }
 }
-int64_t block_elems(DType t) { return t == DType::kQ4_K ? 256 : 32; }
+int64_t block_elems(DType t) { return t == DType::kQ4_K || t == DType::kQ6_K ? 256 : 32; }
 
 // Moves one plain Q8_0/Q4_0 block (row j of a group) into/out of its group block.
 // to_group: plain -> group.
@@ -104,20 +109,68 @@ void move_block_q4k(uint8_t* plain, uint8_t* group, int r, bool to_group) {
   if (!to_group) std::memcpy(plain, &b, sizeof b);
 }
 
+// 6-bit element e (< 256) of a plain Q6_K block (ggml's ql/qh split), and its inverse.
+inline uint8_t q6k_get(const BlockQ6_K& b, int e) {
+  const int h = e / 128, w = e % 128, l = w % 32, quarter = w / 32;
+  const uint8_t ql = b.ql[64 * h + l + (quarter & 1) * 32];
+  const uint8_t low = quarter < 2 ? ql & 0x0F : ql >> 4;
+  return static_cast<uint8_t>(low | (((b.qh[32 * h + l] >> (2 * quarter)) & 3) << 4));
+}
+inline void q6k_set(BlockQ6_K& b, int e, uint8_t v) {
+  const int h = e / 128, w = e % 128, l = w % 32, quarter = w / 32;
+  uint8_t& ql = b.ql[64 * h + l + (quarter & 1) * 32];
+  ql = quarter < 2 ? static_cast<uint8_t>((ql & 0xF0) | (v & 0x0F)) : static_cast<uint8_t>((ql & 0x0F) | ((v & 0x0F) << 4));
+  uint8_t& qh = b.qh[32 * h + l];
+  qh = static_cast<uint8_t>((qh & ~(3 << (2 * quarter))) | ((v >> 4) << (2 * quarter)));
+}
+
+// One plain Q6_K block (row r of a group) into/out of its group block (layout in repack.h).
+void move_block_q6k(uint8_t* plain, uint8_t* group, int r, bool to_group) {
+  BlockQ6_K b{};
+  if (to_group) std::memcpy(&b, plain, sizeof b);
+  if (to_group) std::memcpy(group + 2 * r, &b.d, 2);
+  else std::memcpy(&b.d, group + 2 * r, 2);
+  for (int k = 0; k < 16; ++k) {
+    int8_t& sc = reinterpret_cast<int8_t*>(group + 16)[8 * k + r];
+    if (to_group) sc = b.scales[k];
+    else b.scales[k] = sc;
+    uint8_t* nib = group + 144 + 96 * k;
+    uint8_t* high = nib + 64;
+    for (int half = 0; half < 2; ++half)
+      for (int i = 0; i < 8; ++i) {
+        const int e = 16 * k + 8 * half + i, pos = 64 * half + 8 * r + i;  // position in the 128
+        const int byte = pos % 32, shift = pos < 32 ? 4 : pos < 64 ? 6 : pos < 96 ? 0 : 2;
+        uint8_t& n = nib[8 * r + i];
+        if (to_group) {
+          const uint8_t v = q6k_get(b, e);
+          n = half == 0 ? static_cast<uint8_t>((n & 0xF0) | (v & 0x0F)) : static_cast<uint8_t>((n & 0x0F) | ((v & 0x0F) << 4));
+          high[byte] = static_cast<uint8_t>((high[byte] & ~(3 << shift)) | ((v >> 4) << shift));
+        } else {
+          const uint8_t low = half == 0 ? n & 0x0F : n >> 4;
+          q6k_set(b, e, static_cast<uint8_t>(low | (((high[byte] >> shift) & 3) << 4)));
+        }
+      }
+  }
+  if (!to_group) std::memcpy(plain, &b, sizeof b);
+}
+
 void move_block(DType t, uint8_t* plain, uint8_t* group, int j, bool to_group) {
   if (t == DType::kQ4_K) move_block_q4k(plain, group, j, to_group);
+  else if (t == DType::kQ6_K) move_block_q6k(plain, group, j, to_group);
   else move_block_32(t, plain, group, j, to_group);
 }
 
 }  // namespace
 
-bool has_rows8_layout(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K; }
+bool has_rows8_layout(DType t) {
+  return t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_K || t == DType::kQ6_K;
+}
 
 void repack_rows8(DType t, const uint8_t* src, int64_t n_rows, int64_t cols, uint8_t* dst) {
   const uint64_t bb = block_bytes(t);
   const int64_t nb = cols / block_elems(t);
   const uint64_t row_bytes = bb * static_cast<uint64_t>(nb);
-  uint8_t tmp[sizeof(BlockQ4_K)];
+  uint8_t tmp[sizeof(BlockQ6_K)];
   for (int64_t g = 0; g < n_rows / 8; ++g) {
     const uint8_t* s = src + static_cast<uint64_t>(g) * 8 * row_bytes;
     uint8_t* d = dst + static_cast<uint64_t>(g) * 8 * row_bytes;

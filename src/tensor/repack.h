@@ -17,6 +17,13 @@
 //     row r at offset 8r, bytes whose low nibbles are elements 32j + 16c + 0…7 and high nibbles
 //     elements 32j + 16c + 8…15. The kernel decodes the 64 scales of a group with a few vector
 //     operations instead of 8 scalar unpackings per row.
+//   Q6_K (256 elements, 1680 bytes): bytes 0-15 the 8 rows' F16 d; 16-143 the int8 scales of the
+//     16 sub-blocks (16 elements each) at 8·sub-block + row; then per sub-block k 96 bytes: a
+//     64-byte chunk of low 4 bits (row r at offset 8r: low nibbles elements 16k + 0…7, high
+//     nibbles 16k + 8…15), then 32 bytes with the high 2 bits of the chunk's 128 values by
+//     position p (0-63: the low nibbles' bytes, 64-127: the high nibbles'): byte p mod 32, bits
+//     4-5 for p < 32, 6-7 for p < 64, 0-1 for p < 96, 2-3 above, so that two shifts and a mask
+//     put them at bits 4-5 of their byte.
 // A zmm load of a chunk therefore holds 8 consecutive elements of all 8 rows, and a 64-bit
 // broadcast of the matching 8 activation bytes lines up with it (int32 lanes 2j, 2j+1 = row j).
 #pragma once
@@ -26,7 +33,7 @@
 
 namespace moeinfer {
 
-// True for the types with a kRows8 form (Q8_0, Q4_0, Q4_K).
+// True for the types with a kRows8 form (Q8_0, Q4_0, Q4_K, Q6_K).
 bool has_rows8_layout(DType t);
 
 // Rewrites `n_rows` plain rows (a multiple of 8) of `cols` elements from src into the kRows8

@@ -1,6 +1,12 @@
-// AVX-512 VNNI matmul of Q4_K weights in the interleaved kRows8 layout (tensor/repack.h) with Q8_K
-// activations; scalar reference: qmatmul_r8_ref.cc (unpack + the plain reference).
+// AVX-512 VNNI matmul of Q4_K and Q6_K weights in the interleaved kRows8 layout (tensor/repack.h)
+// with Q8_K activations; scalar reference: qmatmul_r8_ref.cc (unpack + the plain reference).
 //
+// Q6_K: per 16-element sub-block two vpdpbusd of the 6-bit values (unsigned, two shifts and masks
+// from the nibble chunk and its high bits) start from −32·bsum in the even lane of each row, so the
+// pair holds Σ(q − 32)·x; vpmulld by the row's int8 scale and a sum give the super-block's integer,
+// which d·dx scales as the reference does.
+//
+// Q4_K:
 // Per group of 8 rows and super-block (256 elements) the 64 scales and 64 mins are decoded with a
 // few vector operations. For each 32-element sub-block j, four vpdpbusd against 64-bit broadcasts
 // of the activations give per lane pair (2r, 2r+1) the row's integer dot product s_j (|s_j| ≤
@@ -48,6 +54,36 @@ struct XBlock {
   float d;
   int32_t sums[8];
 };
+
+// Lanes 2r and 2r+1 of each accumulator -> output row r of the group.
+template <int G, int T>
+void store_rows(const QMatmulArgs& a, const __m512 (&acc)[G][T], int64_t g0, int64_t t0) {
+  const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) {
+      const __m512 pairs = _mm512_add_ps(acc[g][t], _mm512_permute_ps(acc[g][t], 0xB1));
+      _mm256_storeu_ps(a.y + (t0 + t) * a.ldy + (g0 + g) * 8, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, pairs)));
+    }
+}
+
+// Prefill: token chunks whose activations stay in L2 while the row groups stream, 4 tokens a tile.
+template <auto kTile4, auto kTile3, auto kTile2, auto kTile1, typename X>
+void run_tiles(const QMatmulArgs& a, const X* xs, int64_t g_begin, int64_t g_end) {
+  constexpr int64_t kChunk = 64;
+  for (int64_t c0 = 0; c0 < a.n_tok; c0 += kChunk) {
+    const int64_t c1 = std::min(a.n_tok, c0 + kChunk);
+    for (int64_t g = g_begin; g < g_end; ++g) {
+      int64_t t = c0;
+      for (; t + 4 <= c1; t += 4) kTile4(a, xs, g, t);
+      switch (c1 - t) {
+        case 3: kTile3(a, xs, g, t); break;
+        case 2: kTile2(a, xs, g, t); break;
+        case 1: kTile1(a, xs, g, t); break;
+        default: break;
+      }
+    }
+  }
+}
 
 template <int G, int T>
 void tile(const QMatmulArgs& a, const XBlock* xs, int64_t g0, int64_t t0) {
@@ -114,12 +150,7 @@ void tile(const QMatmulArgs& a, const XBlock* xs, int64_t g0, int64_t t0) {
       }
     }
   }
-  const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
-  for (int g = 0; g < G; ++g)
-    for (int t = 0; t < T; ++t) {
-      const __m512 pairs = _mm512_add_ps(acc[g][t], _mm512_permute_ps(acc[g][t], 0xB1));
-      _mm256_storeu_ps(a.y + (t0 + t) * a.ldy + (g0 + g) * 8, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, pairs)));
-    }
+  store_rows<G, T>(a, acc, g0, t0);
 }
 
 // Rows [r0, r1) must start and end at multiples of 8.
@@ -143,24 +174,100 @@ void r8_q4_k(const QMatmulArgs& a, int64_t r0, int64_t r1) {
     if (g < g_end) a.n_tok == 1 ? tile<1, 1>(a, xs.data(), g, 0) : tile<1, 2>(a, xs.data(), g, 0);
     return;
   }
-  constexpr int64_t kChunk = 64;  // tokens whose activations stay in L2 while the rows stream
-  for (int64_t c0 = 0; c0 < a.n_tok; c0 += kChunk) {
-    const int64_t c1 = std::min(a.n_tok, c0 + kChunk);
-    for (int64_t g = r0 / 8; g < g_end; ++g) {
-      int64_t t = c0;
-      for (; t + 4 <= c1; t += 4) tile<1, 4>(a, xs.data(), g, t);
-      switch (c1 - t) {
-        case 3: tile<1, 3>(a, xs.data(), g, t); break;
-        case 2: tile<1, 2>(a, xs.data(), g, t); break;
-        case 1: tile<1, 1>(a, xs.data(), g, t); break;
-        default: break;
+  run_tiles<tile<1, 4>, tile<1, 3>, tile<1, 2>, tile<1, 1>>(a, xs.data(), r0 / 8, g_end);
+}
+
+// --- Q6_K ----------------------------------------------------------------------------------------
+
+constexpr uint64_t kGroupBlock6 = 8 * sizeof(BlockQ6_K);  // 1680 bytes
+
+struct XBlock6 {
+  float d;
+  int64_t init[16];  // per sub-block: −32·bsum in the low (even-lane) int32, 0 in the high one
+};
+
+template <int G, int T>
+void tile6(const QMatmulArgs& a, const XBlock6* xs, int64_t g0, int64_t t0) {
+  const int64_t nsb = a.cols / 256;
+  const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  const __m256i top = _mm256_set1_epi8(0x30);
+  const uint8_t* wg[G];
+  const BlockQ8_K* x[T];
+  for (int g = 0; g < G; ++g) wg[g] = a.w + static_cast<uint64_t>(g0 + g) * 8 * a.row_bytes;
+  for (int t = 0; t < T; ++t) x[t] = reinterpret_cast<const BlockQ8_K*>(a.xq + static_cast<uint64_t>(t0 + t) * a.xq_row_bytes);
+  __m512 acc[G][T];
+  for (int g = 0; g < G; ++g)
+    for (int t = 0; t < T; ++t) acc[g][t] = _mm512_setzero_ps();
+  for (int64_t sb = 0; sb < nsb; ++sb) {
+    __m512i S[G][T];
+    for (int g = 0; g < G; ++g) {
+      if constexpr (T <= 2) prefetch_ahead(wg[g] + sb * kGroupBlock6, kGroupBlock6);
+      for (int t = 0; t < T; ++t) S[g][t] = _mm512_setzero_si512();
+    }
+    for (int k = 0; k < 16; ++k) {
+      __m512i wl[G], wh[G], sck[G];
+      for (int g = 0; g < G; ++g) {
+        const uint8_t* gb = wg[g] + sb * kGroupBlock6;
+        const uint8_t* q = gb + 144 + 96 * k;
+        const __m512i raw = _mm512_loadu_si512(q);
+        const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 64));
+        const __m512i hlo = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(hb, top)),
+                                               _mm256_and_si256(_mm256_srli_epi16(hb, 2), top), 1);
+        const __m512i hhi = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_and_si256(_mm256_slli_epi16(hb, 4), top)),
+                                               _mm256_and_si256(_mm256_slli_epi16(hb, 2), top), 1);
+        wl[g] = _mm512_or_si512(_mm512_and_si512(raw, nib), hlo);
+        wh[g] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(raw, 4), nib), hhi);
+        const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(gb + 16 + 8 * k));
+        sck[g] = _mm512_cvtepi8_epi32(_mm_unpacklo_epi8(s8, s8));
+      }
+      for (int t = 0; t < T; ++t) {
+        const int8_t* xq = x[t][sb].qs + 16 * k;
+        const __m512i xl = bcast8(xq), xh = bcast8(xq + 8);
+        const __m512i init = _mm512_set1_epi64(xs[(t0 + t) * nsb + sb].init[k]);
+        for (int g = 0; g < G; ++g) {
+          const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(init, wl[g], xl), wh[g], xh);
+          S[g][t] = _mm512_add_epi32(S[g][t], _mm512_mullo_epi32(s, sck[g]));
+        }
       }
     }
+    for (int g = 0; g < G; ++g) {
+      const __m512 dv = _mm512_permutexvar_ps(
+          dup, _mm512_castps256_ps512(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + sb * kGroupBlock6)))));
+      for (int t = 0; t < T; ++t)
+        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(S[g][t]), _mm512_mul_ps(dv, _mm512_set1_ps(xs[(t0 + t) * nsb + sb].d)),
+                                    acc[g][t]);
+    }
   }
+  store_rows<G, T>(a, acc, g0, t0);
+}
+
+void r8_q6_k(const QMatmulArgs& a, int64_t r0, int64_t r1) {
+  const int64_t nsb = a.cols / 256;
+  thread_local std::vector<XBlock6> xs;
+  xs.resize(static_cast<size_t>(a.n_tok * nsb));
+  for (int64_t t = 0; t < a.n_tok; ++t) {
+    const BlockQ8_K* x = reinterpret_cast<const BlockQ8_K*>(a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
+    for (int64_t sb = 0; sb < nsb; ++sb) {
+      XBlock6& o = xs[static_cast<size_t>(t * nsb + sb)];
+      o.d = x[sb].d;
+      for (int k = 0; k < 16; ++k) o.init[k] = static_cast<int64_t>(static_cast<uint32_t>(-32 * x[sb].bsums[k]));
+    }
+  }
+  const int64_t g_end = r1 / 8;
+  if (a.n_tok <= 2) {
+    int64_t g = r0 / 8;
+    for (; g + 2 <= g_end; g += 2) a.n_tok == 1 ? tile6<2, 1>(a, xs.data(), g, 0) : tile6<2, 2>(a, xs.data(), g, 0);
+    if (g < g_end) a.n_tok == 1 ? tile6<1, 1>(a, xs.data(), g, 0) : tile6<1, 2>(a, xs.data(), g, 0);
+    return;
+  }
+  run_tiles<tile6<1, 4>, tile6<1, 3>, tile6<1, 2>, tile6<1, 1>>(a, xs.data(), r0 / 8, g_end);
 }
 
 }  // namespace
 
-QMatmulFn qmatmul_r8_kquant_avx512(DType t) { return t == DType::kQ4_K ? &r8_q4_k : nullptr; }
+QMatmulFn qmatmul_r8_kquant_avx512(DType t) {
+  return t == DType::kQ4_K ? &r8_q4_k : t == DType::kQ6_K ? &r8_q6_k : nullptr;
+}
 
 }  // namespace moeinfer

@@ -31,6 +31,7 @@ QMatmulFn qmatmul_r8_ref(DType t) {
     case DType::kQ8_0: return &r8_ref<DType::kQ8_0>;
     case DType::kQ4_0: return &r8_ref<DType::kQ4_0>;
     case DType::kQ4_K: return &r8_ref<DType::kQ4_K>;
+    case DType::kQ6_K: return &r8_ref<DType::kQ6_K>;
     default: return nullptr;
   }
 }
