@@ -168,10 +168,8 @@ void r8_q4_k(const QMatmulArgs& a, int64_t r0, int64_t r1) {
     }
   }
   const int64_t g_end = r1 / 8;
-  if (a.n_tok <= 2) {  // decode: two row groups per pass, two weight streams
-    int64_t g = r0 / 8;
-    for (; g + 2 <= g_end; g += 2) a.n_tok == 1 ? tile<2, 1>(a, xs.data(), g, 0) : tile<2, 2>(a, xs.data(), g, 0);
-    if (g < g_end) a.n_tok == 1 ? tile<1, 1>(a, xs.data(), g, 0) : tile<1, 2>(a, xs.data(), g, 0);
+  if (a.n_tok <= 2) {  // decode: one weight stream (measured: 44 -> 55 tok/s against two, 1B Q4_K_M)
+    for (int64_t g = r0 / 8; g < g_end; ++g) a.n_tok == 1 ? tile<1, 1>(a, xs.data(), g, 0) : tile<1, 2>(a, xs.data(), g, 0);
     return;
   }
   run_tiles<tile<1, 4>, tile<1, 3>, tile<1, 2>, tile<1, 1>>(a, xs.data(), r0 / 8, g_end);
@@ -255,10 +253,8 @@ void r8_q6_k(const QMatmulArgs& a, int64_t r0, int64_t r1) {
     }
   }
   const int64_t g_end = r1 / 8;
-  if (a.n_tok <= 2) {
-    int64_t g = r0 / 8;
-    for (; g + 2 <= g_end; g += 2) a.n_tok == 1 ? tile6<2, 1>(a, xs.data(), g, 0) : tile6<2, 2>(a, xs.data(), g, 0);
-    if (g < g_end) a.n_tok == 1 ? tile6<1, 1>(a, xs.data(), g, 0) : tile6<1, 2>(a, xs.data(), g, 0);
+  if (a.n_tok <= 2) {  // decode: one weight stream, as Q4_K
+    for (int64_t g = r0 / 8; g < g_end; ++g) a.n_tok == 1 ? tile6<1, 1>(a, xs.data(), g, 0) : tile6<1, 2>(a, xs.data(), g, 0);
     return;
   }
   run_tiles<tile6<1, 4>, tile6<1, 3>, tile6<1, 2>, tile6<1, 1>>(a, xs.data(), r0 / 8, g_end);
