@@ -42,7 +42,16 @@ QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
 // Q4_0 and Q4_K; r0 and r1 must be multiples of 8. The reference unpacks each row and runs qmatmul_ref.
 QMatmulFn qmatmul_r8_ref(DType t);
 QMatmulFn qmatmul_r8_avx512(DType t);  // needs AVX512-VNNI
-QMatmulFn qmatmul_r8_kquant_avx512(DType t);  // the Q4_K part of qmatmul_r8_avx512
+QMatmulFn qmatmul_r8_kquant_avx512(DType t);  // the Q4_K and Q6_K part of qmatmul_r8_avx512
+// AMX int8 tiles for batches of 32+ tokens on kRows8 Q8_0/Q4_0 weights (qmatmul_amx_impl.h; the
+// rest through qmatmul_r8_avx512). qmatmul_r8_amx returns nullptr unless amx_ready(): the CPU has
+// AMX-INT8, Linux granted the tile state, and the kernel passed its self-check (done once, on the
+// first call; every failure says so on stderr). The _unchecked form skips that; the _emulated
+// form runs the same kernel on a scalar model of the tile instructions (tests, any VNNI CPU).
+bool amx_ready();
+QMatmulFn qmatmul_r8_amx(DType t);
+QMatmulFn qmatmul_r8_amx_unchecked(DType t);
+QMatmulFn qmatmul_r8_amx_emulated(DType t);
 // The kRows8 kernel for `isa`, or nullptr when that level has none (then weights stay plain).
 QMatmulFn select_qmatmul_r8(DType t, Isa isa);
 

@@ -20,6 +20,8 @@ QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used) {
 }
 
 QMatmulFn select_qmatmul_r8(DType t, Isa isa) {
+  if (isa == Isa::kAmx)
+    if (QMatmulFn f = qmatmul_r8_amx(t)) return f;
   if ((isa == Isa::kAvx512 || isa == Isa::kAmx) && isa_supported(Isa::kAvx512) && cpu_features().avx512vnni)
     return qmatmul_r8_avx512(t);
   return nullptr;
