@@ -18,7 +18,7 @@ void BM_QMatmul(benchmark::State& state, DType t, Isa isa, bool rows8 = false) {
     state.SkipWithError("ISA not supported on this CPU");
     return;
   }
-  const QMatmulFn fn = rows8                ? qmatmul_r8_avx512(t)
+  const QMatmulFn fn = rows8                ? (isa == Isa::kAvx2 ? qmatmul_r8_avx2(t) : qmatmul_r8_avx512(t))
                        : isa == Isa::kScalar ? qmatmul_ref(t)
                        : isa == Isa::kAvx2   ? qmatmul_avx2(t)
                                              : qmatmul_avx512(t);
@@ -65,6 +65,8 @@ MOEINFER_QMATMUL_BENCH(Q8_0, Avx2);
 MOEINFER_QMATMUL_BENCH(Q8_0, Avx512);
 MOEINFER_QMATMUL_BENCH(Q4_0, Avx2);
 MOEINFER_QMATMUL_BENCH(Q4_0, Avx512);
+BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx2_rows8, DType::kQ8_0, Isa::kAvx2, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
+BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx2_rows8, DType::kQ4_0, Isa::kAvx2, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx512_rows8, DType::kQ8_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx512_rows8, DType::kQ4_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_K_Avx512_rows8, DType::kQ4_K, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();

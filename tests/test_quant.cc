@@ -203,9 +203,17 @@ TEST(QuantKernels, InterleavedRowsAgreeWithThePlainReference) {
           b.y = got.data();
           qmatmul_r8_ref(t)(b, 0, rows);
           for (int64_t i = 0; i < rows * n_tok; ++i) ASSERT_EQ(got[i], ref[i]) << dtype_name(t) << " r8 ref";
+          const int64_t split = rows / 16 * 8;  // a split at a multiple of 8, as the pool makes
+          if (QMatmulFn avx2 = qmatmul_r8_avx2(t); avx2 && isa_supported(Isa::kAvx2)) {
+            std::fill(got.begin(), got.end(), NAN);
+            avx2(b, 0, split);
+            avx2(b, split, rows);
+            for (int64_t i = 0; i < rows * n_tok; ++i)
+              ASSERT_NEAR(got[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0))
+                  << dtype_name(t) << " r8 avx2 rows " << rows << " cols " << cols << " n_tok " << n_tok;
+          }
           if (!vnni) continue;
           std::fill(got.begin(), got.end(), NAN);
-          const int64_t split = rows / 16 * 8;  // a split at a multiple of 8, as the pool makes
           qmatmul_r8_avx512(t)(b, 0, split);
           qmatmul_r8_avx512(t)(b, split, rows);
           // The k-quant kernels convert and scale per lane and super-block, then add the lanes: a
@@ -270,9 +278,14 @@ TEST_P(LlamaCppPeer, MatchesLlamaCppLogits) {
   std::vector<int32_t> toks = g["tokens"].get<std::vector<int32_t>>();
   std::vector<float> plain;
   if (std::get<2>(GetParam())) {  // the same with the interleaved layout, where this level has one
-    // repacked exactly where an interleaved kernel exists: Q8_0/Q4_0/Q4_K/Q6_K at AVX-512 with
-    // VNNI (every file here has some)
-    const bool kernel = k.qmatmul_r8(DType::kQ8_0) != nullptr;
+    // repacked exactly where an interleaved kernel exists for the file's main type (Q8_0 and Q4_0
+    // from AVX2 up, Q4_K and Q6_K at AVX-512 with VNNI)
+    const std::string name = f.gguf;
+    const DType main_type = name.find("Q6_K") != std::string::npos   ? DType::kQ6_K
+                            : name.find("Q4_K") != std::string::npos ? DType::kQ4_K
+                            : name.find("Q4_0") != std::string::npos ? DType::kQ4_0
+                                                                     : DType::kQ8_0;
+    const bool kernel = k.qmatmul_r8(main_type) != nullptr;
     if (kernel) {
       Session s(*m, k, pool);
       const float* l = s.eval(toks, true);

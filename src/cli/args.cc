@@ -115,7 +115,7 @@ std::vector<OptSpec> model_run_options() {
       {"--ctx", "-c", "N", "KV cache capacity in tokens (default: the model's context length)"},
       {"--mla", "", "FORM", "DeepSeek attention form: absorbed (latent KV cache, default) or naive"},
       {"--repack", "", "MODE",
-       "interleave Q8_0/Q4_0/Q4_K weights for the AVX-512 kernels at load: auto (when they fit in memory, default), "
+       "interleave quantized weights (Q8_0, Q4_0 from AVX2 up; Q4_K, Q6_K at AVX-512) for the kernels at load: auto (when they fit in memory, default), "
        "on, off (run from the mapped file)"},
   };
 }

@@ -41,6 +41,7 @@ QMatmulFn select_qmatmul(DType t, Isa isa, Isa* used = nullptr);
 // The same contract on weights in the interleaved Layout::kRows8 (tensor/repack.h), for Q8_0,
 // Q4_0 and Q4_K; r0 and r1 must be multiples of 8. The reference unpacks each row and runs qmatmul_ref.
 QMatmulFn qmatmul_r8_ref(DType t);
+QMatmulFn qmatmul_r8_avx2(DType t);  // Q8_0 and Q4_0
 QMatmulFn qmatmul_r8_avx512(DType t);  // needs AVX512-VNNI
 QMatmulFn qmatmul_r8_kquant_avx512(DType t);  // the Q4_K and Q6_K part of qmatmul_r8_avx512
 // AMX int8 tiles for batches of 32+ tokens on kRows8 Q8_0/Q4_0 weights (qmatmul_amx_impl.h; the

@@ -24,6 +24,7 @@ QMatmulFn select_qmatmul_r8(DType t, Isa isa) {
     if (QMatmulFn f = qmatmul_r8_amx(t)) return f;
   if ((isa == Isa::kAvx512 || isa == Isa::kAmx) && isa_supported(Isa::kAvx512) && cpu_features().avx512vnni)
     return qmatmul_r8_avx512(t);
+  if (isa != Isa::kScalar && isa_supported(Isa::kAvx2)) return qmatmul_r8_avx2(t);
   return nullptr;
 }
 
