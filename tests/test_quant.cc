@@ -185,7 +185,7 @@ TEST(QuantKernels, InterleavedRowsAgreeWithThePlainReference) {
     for (int64_t blocks : {1, 3, 4, 9}) {
       const int64_t cols = blocks * dtype_traits(t).block_size;
       for (int64_t rows : {8, 16, 24, 40, 256}) {
-        for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 17}) {
+        for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 17, 33, 64, 65, 100}) {
           if (rows == 256 && n_tok != 5) continue;
           QCase c = make_case(t, rows, cols, n_tok, static_cast<uint32_t>(rows * 17 + cols + n_tok));
           std::vector<uint8_t> packed(c.w.size());
@@ -203,26 +203,26 @@ TEST(QuantKernels, InterleavedRowsAgreeWithThePlainReference) {
           b.y = got.data();
           qmatmul_r8_ref(t)(b, 0, rows);
           for (int64_t i = 0; i < rows * n_tok; ++i) ASSERT_EQ(got[i], ref[i]) << dtype_name(t) << " r8 ref";
+          // The kernels convert and scale per lane and block, then add the lanes: a different float
+          // order than the reference's, whose rounding is relative to the size of the terms (the
+          // outputs' scale, and for Q4_K the nearly cancelling scale and min parts) rather than to
+          // each output.
+          double scale = 1.0;
+          for (float v : ref) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+          const double floor = 2e-6 * scale;
           const int64_t split = rows / 16 * 8;  // a split at a multiple of 8, as the pool makes
           if (QMatmulFn avx2 = qmatmul_r8_avx2(t); avx2 && isa_supported(Isa::kAvx2)) {
             std::fill(got.begin(), got.end(), NAN);
             avx2(b, 0, split);
             avx2(b, split, rows);
             for (int64_t i = 0; i < rows * n_tok; ++i)
-              ASSERT_NEAR(got[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0))
+              ASSERT_NEAR(got[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0) + floor)
                   << dtype_name(t) << " r8 avx2 rows " << rows << " cols " << cols << " n_tok " << n_tok;
           }
           if (!vnni) continue;
           std::fill(got.begin(), got.end(), NAN);
           qmatmul_r8_avx512(t)(b, 0, split);
           qmatmul_r8_avx512(t)(b, split, rows);
-          // The k-quant kernels convert and scale per lane and super-block, then add the lanes: a
-          // different float order than the reference's, whose rounding is relative to the size of
-          // the terms (the outputs' scale, and for Q4_K the nearly cancelling scale and min parts)
-          // rather than to each output.
-          double scale = 1.0;
-          for (float v : ref) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-          const double floor = t == DType::kQ4_K || t == DType::kQ6_K ? 2e-6 * scale : 0.0;
           for (int64_t i = 0; i < rows * n_tok; ++i)
             ASSERT_NEAR(got[i], ref[i], 1e-5 * (std::fabs(ref[i]) + 1.0) + floor)
                 << dtype_name(t) << " r8 avx512 rows " << rows << " cols " << cols << " n_tok " << n_tok;

@@ -15,22 +15,13 @@
 #include <vector>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/r8_block_sums.h"
 #include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
 
 namespace {
-
-struct XSum {
-  float d;
-  int32_t c;  // Q4_0: 4·Σx of the block, subtracted from every lane
-};
-
-template <DType kType>
-constexpr uint64_t group_block_bytes() {
-  return kType == DType::kQ8_0 ? 8 * sizeof(BlockQ8_0) : 8 * sizeof(BlockQ4_0);
-}
 
 inline __m256i bcast8(const int8_t* p) {
   int64_t v;
@@ -101,17 +92,8 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g, int64_t t0) {
 // Rows [r0, r1) must start and end at multiples of 8.
 template <DType kType>
 void r8_matmul(const QMatmulArgs& a, int64_t r0, int64_t r1) {
-  const int64_t nb = a.cols / 32;
   thread_local std::vector<XSum> xs;
-  xs.resize(static_cast<size_t>(a.n_tok * nb));
-  for (int64_t t = 0; t < a.n_tok; ++t) {
-    const BlockQ8_0* x = reinterpret_cast<const BlockQ8_0*>(a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      int32_t sum = 0;
-      for (int i = 0; i < 32; ++i) sum += x[b].qs[i];
-      xs[static_cast<size_t>(t * nb + b)] = {_cvtsh_ss(x[b].d), 4 * sum};
-    }
-  }
+  block_sums(a, 4, xs);
   constexpr int64_t kChunk = 64;  // tokens whose activations stay in L2 while the rows stream
   for (int64_t c0 = 0; c0 < a.n_tok; c0 += kChunk) {
     const int64_t c1 = std::min(a.n_tok, c0 + kChunk);

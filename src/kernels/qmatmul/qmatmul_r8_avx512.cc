@@ -16,23 +16,13 @@
 #include <vector>
 
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/qmatmul/r8_block_sums.h"
 #include "kernels/qmatmul/stream_prefetch.h"
 #include "tensor/quant_blocks.h"
 
 namespace moeinfer {
 
 namespace {
-
-// Per activation block: its scale and the per-lane offset correction.
-struct XSum {
-  float d;
-  int32_t c;
-};
-
-template <DType kType>
-constexpr uint64_t group_block_bytes() {
-  return kType == DType::kQ8_0 ? 8 * sizeof(BlockQ8_0) : 8 * sizeof(BlockQ4_0);
-}
 
 inline __m512i bcast8(const int8_t* p) {
   int64_t v;
@@ -119,18 +109,8 @@ void token_tiles(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, i
 // Rows [r0, r1) must start and end at multiples of 8 (the thread pool splits at multiples of 16).
 template <DType kType>
 void r8_matmul(const QMatmulArgs& a, int64_t r0, int64_t r1) {
-  const int64_t nb = a.cols / 32;
   thread_local std::vector<XSum> xs;
-  xs.resize(static_cast<size_t>(a.n_tok * nb));
-  const int32_t half_offset = kType == DType::kQ8_0 ? 64 : 4;
-  for (int64_t t = 0; t < a.n_tok; ++t) {
-    const BlockQ8_0* x = reinterpret_cast<const BlockQ8_0*>(a.xq + static_cast<uint64_t>(t) * a.xq_row_bytes);
-    for (int64_t b = 0; b < nb; ++b) {
-      int32_t sum = 0;
-      for (int i = 0; i < 32; ++i) sum += x[b].qs[i];
-      xs[static_cast<size_t>(t * nb + b)] = {_cvtsh_ss(x[b].d), half_offset * sum};
-    }
-  }
+  block_sums(a, kType == DType::kQ8_0 ? 64 : 4, xs);
   const int64_t g_end = r1 / 8;
   if (a.n_tok <= 2) {
     // Decode: row groups per pass chosen by measurement (1B model, 2 threads): Q8_0 reads fastest
