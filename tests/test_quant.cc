@@ -297,11 +297,17 @@ TEST_P(LlamaCppPeer, MatchesLlamaCppLogits) {
   }
   Session s(*m, k, pool);
   const float* logits = s.eval(toks, true);
-  if (!plain.empty()) {  // interleaving changes only the summation order
+  if (!plain.empty()) {
+    // Interleaving changes only the summation order of each dot product (the kernels themselves are
+    // held to rounding error in InterleavedRowsAgreeWithThePlainReference). Through the model,
+    // though, the next layer quantizes its activations again, and a value sitting on a rounding
+    // tie can move by one quantum: on t256-Q4_K_M that moves logits by up to 1.6 % of their
+    // range (seen between the plain AVX2, AVX-512 and scalar paths too, and between -O0 and -O2
+    // builds of the same path). So the whole model is held to 5 %, a third of the peer bound.
     std::vector<float> got(logits, logits + plain.size());
     double mref = 1.0;
     for (float v : plain) mref = std::max(mref, std::fabs(static_cast<double>(v)));
-    EXPECT_LE(test::max_abs_diff(got, plain), 1e-4 * mref) << f.gguf;
+    EXPECT_LE(test::max_abs_diff(got, plain), 0.05 * mref) << f.gguf;
   }
   const int64_t nv = m->config().n_vocab;
   int clear = 0, agree = 0;
