@@ -52,26 +52,49 @@ void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float e
   double ss = 0.0;  // double accumulation, as ggml does
   for (int64_t i = 0; i < n; ++i) ss += static_cast<double>(x[i]) * x[i];
   const float scale = 1.0f / std::sqrt(static_cast<float>(ss / static_cast<double>(n)) + eps);
+  if (w.type == DType::kF32) {  // the usual case: a plain loop the compiler vectorizes
+    const float* wf = reinterpret_cast<const float*>(w.data);
+    for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * wf[i];
+    return;
+  }
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * load_elem(w, i);
 }
 
-void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
-  ScopedOp prof(OpKind::kRope);
+void rmsnorm_rows(ThreadPool& pool, float* out, const float* x, const TensorView& w, int64_t n_tok, int64_t dim,
+                  float eps) {
+  if (n_tok < 8 || pool.size() == 1) {
+    for (int64_t t = 0; t < n_tok; ++t) rmsnorm(out + t * dim, x + t * dim, w, dim, eps);
+    return;
+  }
+  ScopedOp prof(OpKind::kNorm);
+  pool.run([&](int th, int nt) {
+    int64_t t0, t1;
+    split_range(n_tok, th, nt, 1, &t0, &t1);
+    for (int64_t t = t0; t < t1; ++t) rmsnorm(out + t * dim, x + t * dim, w, dim, eps);
+  });
+}
+
+void rope_cos_sin(const float* inv_freq, int64_t n_rot, int64_t pos, float* cs) {
   for (int64_t i = 0; i < n_rot / 2; ++i) {
     const float angle = static_cast<float>(pos) * inv_freq[i];
-    const float c = std::cos(angle), s = std::sin(angle);
+    cs[2 * i] = std::cos(angle);
+    cs[2 * i + 1] = std::sin(angle);
+  }
+}
+
+void rope_interleaved(float* x, int64_t n_rot, const float* cs) {
+  for (int64_t i = 0; i < n_rot / 2; ++i) {
+    const float c = cs[2 * i], s = cs[2 * i + 1];
     const float a = x[2 * i], b = x[2 * i + 1];
     x[2 * i] = a * c - b * s;
     x[2 * i + 1] = a * s + b * c;
   }
 }
 
-void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos) {
-  ScopedOp prof(OpKind::kRope);
+void rope_neox(float* x, int64_t n_rot, const float* cs) {
   const int64_t half = n_rot / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const float angle = static_cast<float>(pos) * inv_freq[i];
-    const float c = std::cos(angle), s = std::sin(angle);
+    const float c = cs[2 * i], s = cs[2 * i + 1];
     const float a = x[i], b = x[i + half];
     x[i] = a * c - b * s;
     x[i + half] = a * s + b * c;

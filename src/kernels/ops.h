@@ -13,12 +13,18 @@ namespace moeinfer {
 // out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i], i < n; w is an F32/F16/BF16 vector of length n.
 void rmsnorm(float* out, const float* x, const TensorView& w, int64_t n, float eps);
 
+// rmsnorm for n_tok rows of dim, split over the pool's threads for a batch.
+void rmsnorm_rows(ThreadPool& pool, float* out, const float* x, const TensorView& w, int64_t n_tok, int64_t dim,
+                  float eps);
+
 // RoPE on one head vector of `head_dim` floats; only the first `n_rot` dims rotate.
 // Interleaved pairing (GGUF llama, DeepSeek rope part): pair i is (x[2i], x[2i+1]).
 // NeoX pairing ("rotate_half", HF checkpoints): pair i is (x[i], x[i + n_rot/2]).
-// Pair i rotates by angle pos * inv_freq[i], i < n_rot/2.
-void rope_interleaved(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
-void rope_neox(float* x, int64_t n_rot, const float* inv_freq, int64_t pos);
+// Pair i rotates by angle pos * inv_freq[i], i < n_rot/2, whose cosine and sine rope_cos_sin puts
+// at cs[2i], cs[2i+1] once per position (every head of every layer shares them).
+void rope_cos_sin(const float* inv_freq, int64_t n_rot, int64_t pos, float* cs);
+void rope_interleaved(float* x, int64_t n_rot, const float* cs);
+void rope_neox(float* x, int64_t n_rot, const float* cs);
 
 // In-place softmax over n values (max-subtracted), the scalar reference (kernels/act); hot loops
 // call the kernel table's softmax() instead.

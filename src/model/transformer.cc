@@ -74,13 +74,11 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
 void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
                    bool is_moe, int64_t cache_layer, KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
   const int64_t dim = c.dim;
-  for (int64_t t = 0; t < n; ++t)
-    rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.attn_norm, dim, c.norm_eps);
+  rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.attn_norm, n, dim, c.norm_eps);
   if (c.mla) mla_block(ctx, c, lw.mla, cache_layer, cache, s, n, pos0);
   else attention_block(ctx, c, lw, cache_layer, cache, s, n, pos0);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
-  for (int64_t t = 0; t < n; ++t)
-    rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, lw.ffn_norm, dim, c.norm_eps);
+  rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.ffn_norm, n, dim, c.norm_eps);
   if (is_moe) moe_block(ctx, c, lw.moe, s, n);
   else ffn_block(ctx, c, lw, s, n);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];

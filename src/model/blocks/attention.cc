@@ -91,12 +91,16 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   matmul_shared_input(ctx.kernels, ctx.pool, {{&lw.wq, s.q.data()}, {&lw.wk, s.k.data()}, {&lw.wv, s.v.data()}},
                       s.xb.data(), n);
 
-  // RoPE on every q and k head of the batch.
-  auto rope = c.rope.pairing == RopePairing::kInterleaved ? rope_interleaved : rope_neox;
-  for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = pos0 + t;
-    for (int64_t h = 0; h < nh; ++h) rope(s.q.data() + t * q_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
-    for (int64_t h = 0; h < nkv; ++h) rope(s.k.data() + t * kv_dim + h * hd, c.rope.n_rot, s.inv_freq.data(), pos);
+  // RoPE on every q and k head of the batch (cosines and sines once per position).
+  {
+    ScopedOp rope_prof(OpKind::kRope);
+    auto rope = c.rope.pairing == RopePairing::kInterleaved ? rope_interleaved : rope_neox;
+    std::vector<float> cs(static_cast<size_t>(c.rope.n_rot));
+    for (int64_t t = 0; t < n; ++t) {
+      rope_cos_sin(s.inv_freq.data(), c.rope.n_rot, pos0 + t, cs.data());
+      for (int64_t h = 0; h < nh; ++h) rope(s.q.data() + t * q_dim + h * hd, c.rope.n_rot, cs.data());
+      for (int64_t h = 0; h < nkv; ++h) rope(s.k.data() + t * kv_dim + h * hd, c.rope.n_rot, cs.data());
+    }
   }
 
   // softmax(q·kᵀ / sqrt(hd)) · v for every (token, head). Query at position pos sees keys at

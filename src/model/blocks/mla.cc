@@ -1,6 +1,7 @@
 #include "model/blocks/mla.h"
 
 #include <cstring>
+#include <vector>
 
 #include "base/profiler.h"
 #include "kernels/ops.h"
@@ -28,12 +29,13 @@ void project_inputs(const ForwardContext& ctx, const ModelConfig& c, const MlaWe
   }
   matmul(ctx.kernels, ctx.pool, w.wkv_a, x, n, s.kv_a.data());
   const int64_t kva = d.lora + d.rope;
+  std::vector<float> cs(static_cast<size_t>(d.rope));
   for (int64_t t = 0; t < n; ++t) {
-    const int64_t pos = pos0 + t;
     rmsnorm(s.latent.data() + t * d.lora, s.kv_a.data() + t * kva, w.kv_norm, d.lora, c.norm_eps);
-    rope_interleaved(s.kv_a.data() + t * kva + d.lora, d.rope, s.inv_freq.data(), pos);
-    for (int64_t h = 0; h < d.nh; ++h)
-      rope_interleaved(s.q.data() + (t * d.nh + h) * d.qk + d.nope, d.rope, s.inv_freq.data(), pos);
+    ScopedOp rope_prof(OpKind::kRope);
+    rope_cos_sin(s.inv_freq.data(), d.rope, pos0 + t, cs.data());
+    rope_interleaved(s.kv_a.data() + t * kva + d.lora, d.rope, cs.data());
+    for (int64_t h = 0; h < d.nh; ++h) rope_interleaved(s.q.data() + (t * d.nh + h) * d.qk + d.nope, d.rope, cs.data());
   }
 }
 
