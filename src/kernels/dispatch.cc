@@ -28,6 +28,8 @@ Kernels::Kernels(Isa isa) : isa_(isa) {
     qmatmul_isa_[slot(t)] = used;
     qmatmul_r8_[slot(t)] = select_qmatmul_r8(t, isa);
   }
+  quant_q8_0_ = select_quant_act(DType::kQ8_0, isa);
+  quant_q8_k_ = select_quant_act(DType::kQ8_K, isa);
   dot_f32_ = select_dot_f32(isa);
   axpy_f32_ = select_axpy_f32(isa);
   scores_kt_ = select_scores_kt(isa);

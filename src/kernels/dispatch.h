@@ -10,6 +10,7 @@
 #include "kernels/matmul/matmul.h"
 #include "kernels/matmul_t/matmul_t.h"
 #include "kernels/qmatmul/qmatmul.h"
+#include "kernels/quant_act/quant_act.h"
 #include "kernels/vec/vec.h"
 
 namespace moeinfer {
@@ -31,6 +32,11 @@ class Kernels {
   // The kernel for weights in Layout::kRows8 (tensor/repack.h); nullptr when this level has none,
   // and then weights must stay plain.
   QMatmulFn qmatmul_r8(DType t) const;
+  // The activation quantizer for `at` = activation_type(weight type) (kQ8_0 or kQ8_K); nullptr for
+  // other types. Every level writes the reference's bytes.
+  QuantActFn quant_act(DType at) const {
+    return at == DType::kQ8_0 ? quant_q8_0_ : at == DType::kQ8_K ? quant_q8_k_ : nullptr;
+  }
   // Attention's F32 vector kernels.
   DotF32Fn dot_f32() const { return dot_f32_; }
   AxpyF32Fn axpy_f32() const { return axpy_f32_; }
@@ -49,6 +55,8 @@ class Kernels {
   std::array<MatmulTFn, kSlots + 1> matmul_t_{};
   std::array<QMatmulFn, kSlots + 1> qmatmul_{};
   std::array<QMatmulFn, kSlots + 1> qmatmul_r8_{};
+  QuantActFn quant_q8_0_ = nullptr;
+  QuantActFn quant_q8_k_ = nullptr;
   DotF32Fn dot_f32_ = nullptr;
   AxpyF32Fn axpy_f32_ = nullptr;
   ScoresKtFn scores_kt_ = nullptr;
