@@ -1,6 +1,6 @@
 // Matrix multiplication for quantized weights (Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K), as ggml
 // computes it: the activations are first quantized into the block type ggml pairs with the weight
-// type (Q8_0 for Q8_0/Q4_0/Q5_0, Q8_K for the k-quants) — by the scalar reference quantizer at
+// type (Q8_0 for Q8_0/Q4_0/Q5_0, Q8_K for the k-quants) — with the reference quantizer's bytes at
 // every ISA — then each output is a sum over blocks of (integer dot product) × scales.
 //
 // Contract: for rows r in [r0, r1) and tokens t in [0, n_tok):

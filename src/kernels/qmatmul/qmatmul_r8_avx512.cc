@@ -59,16 +59,22 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0) {
         }
       }
     } else {
-      for (int c = 0; c < 2; ++c) {
-        __m512i lo[G], hi[G];
-        for (int g = 0; g < G; ++g) {
+      // Low nibbles masked in place (q), high nibbles masked in place too (16·q, no shift): the
+      // low sums are scaled by 16 with one shift per block, so s = 16·Σ q·x and XSum carries
+      // d_x/16 and 16× the offset term (block_sums below). Saves a shift per chunk.
+      __m512i lo[G][2], hi[G][2];
+      for (int g = 0; g < G; ++g)
+        for (int c = 0; c < 2; ++c) {
           const __m512i raw = _mm512_loadu_si512(wg[g] + b * kGb + 16 + 64 * c);
-          lo[g] = _mm512_and_si512(raw, nib);
-          hi[g] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nib);
+          lo[g][c] = _mm512_and_si512(raw, nib);
+          hi[g][c] = _mm512_andnot_si512(nib, raw);
         }
-        for (int t = 0; t < T; ++t) {
-          const __m512i xl = bcast8(x[t][b].qs + 8 * c), xh = bcast8(x[t][b].qs + 16 + 8 * c);
-          for (int g = 0; g < G; ++g) s[g][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[g][t], lo[g], xl), hi[g], xh);
+      for (int t = 0; t < T; ++t) {
+        const __m512i xl0 = bcast8(x[t][b].qs), xl1 = bcast8(x[t][b].qs + 8);
+        const __m512i xh0 = bcast8(x[t][b].qs + 16), xh1 = bcast8(x[t][b].qs + 24);
+        for (int g = 0; g < G; ++g) {
+          const __m512i l = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[g][t], lo[g][0], xl0), lo[g][1], xl1);
+          s[g][t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_slli_epi32(l, 4), hi[g][0], xh0), hi[g][1], xh1);
         }
       }
     }
@@ -110,7 +116,8 @@ void token_tiles(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, i
 template <DType kType>
 void r8_matmul(const QMatmulArgs& a, int64_t r0, int64_t r1) {
   thread_local std::vector<XSum> xs;
-  block_sums(a, kType == DType::kQ8_0 ? 64 : 4, xs);
+  // Q8_0 stores w + 128 (offset 128 = 2 lanes × 64); Q4_0's sums are 16·Σ (q = w + 8) x (above)
+  block_sums(a, 64, xs, kType == DType::kQ8_0 ? 1.0f : 0.0625f);
   const int64_t g_end = r1 / 8;
   if (a.n_tok <= 2) {
     // Decode: row groups per pass chosen by measurement (1B model, 2 threads): Q8_0 reads fastest

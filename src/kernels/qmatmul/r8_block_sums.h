@@ -25,7 +25,7 @@ constexpr uint64_t group_block_bytes() {
 }
 
 // xs[t·nb + b] for every token t and 32-element block b of the activation rows.
-inline void block_sums(const QMatmulArgs& a, int32_t half_offset, std::vector<XSum>& xs) {
+inline void block_sums(const QMatmulArgs& a, int32_t half_offset, std::vector<XSum>& xs, float d_scale = 1.0f) {
   const int64_t nb = a.cols / 32;
   xs.resize(static_cast<size_t>(a.n_tok * nb));
   for (int64_t t = 0; t < a.n_tok; ++t) {
@@ -33,7 +33,7 @@ inline void block_sums(const QMatmulArgs& a, int32_t half_offset, std::vector<XS
     for (int64_t b = 0; b < nb; ++b) {
       int32_t sum = 0;
       for (int i = 0; i < 32; ++i) sum += x[b].qs[i];
-      xs[static_cast<size_t>(t * nb + b)] = {f16_to_f32(x[b].d), half_offset * sum};
+      xs[static_cast<size_t>(t * nb + b)] = {f16_to_f32(x[b].d) * d_scale, half_offset * sum};
     }
   }
 }
