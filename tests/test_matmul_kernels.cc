@@ -160,9 +160,11 @@ TEST(MemreadKernels, AllIsasSumTheSame) {
   EXPECT_EQ(want, 8190.0f);
   if (isa_supported(Isa::kAvx2)) {
     EXPECT_EQ(memread_avx2(p, 4096), want);
+    EXPECT_EQ(memread_prefetch_avx2(p, 4096), want);
   }
   if (isa_supported(Isa::kAvx512)) {
     EXPECT_EQ(memread_avx512(p, 4096), want);
+    EXPECT_EQ(memread_prefetch_avx512(p, 4096), want);
   }
 }
 

@@ -1,39 +1,57 @@
 #include "runtime/bandwidth.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
+#include <initializer_list>
 
 #include "kernels/memread/memread.h"
 
 namespace moeinfer {
 
-double measure_read_bandwidth(ThreadPool& pool, Isa isa, uint64_t bytes, int passes) {
-  const size_t n = static_cast<size_t>(bytes / sizeof(float)) & ~size_t{1023};
-  float* buf = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
-  if (!buf) return 0.0;
-  std::unique_ptr<float, decltype(&std::free)> guard(buf, &std::free);
-  const MemreadFn fn = select_memread(isa);
+ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, Isa isa, uint64_t bytes) : pool_(pool), isa_(isa) {
+  n_ = static_cast<int64_t>(bytes / sizeof(float)) & ~int64_t{1023};
+  if (n_ <= 0) return;
+  buf_ = static_cast<float*>(std::aligned_alloc(64, static_cast<size_t>(n_) * sizeof(float)));
+  if (!buf_) return;
   // First touch by the threads that will read (page placement), with nonzero data.
-  pool.run([&](int t, int nt) {
+  float* buf = buf_;
+  const int64_t n = n_;
+  pool_.run([&](int t, int nt) {
     int64_t b, e;
-    split_range(static_cast<int64_t>(n), t, nt, 1024, &b, &e);
-    for (int64_t i = b; i < e; ++i) buf[i] = 1.0f;
+    split_range(n, t, nt, 1024, &b, &e);
+    std::fill(buf + b, buf + e, 1.0f);
   });
+}
+
+ReadBandwidthProbe::~ReadBandwidthProbe() { std::free(buf_); }
+
+double ReadBandwidthProbe::pass() {
+  if (!buf_) return 0.0;
+  // The better of a plain read and one with the decode kernels' software prefetch: which one
+  // streams faster depends on the machine (and, on a shared one, on the minute).
   double best = 0.0;
-  volatile float sink = 0.0f;
-  for (int p = 0; p < passes; ++p) {
-    auto t0 = std::chrono::steady_clock::now();
-    pool.run([&](int t, int nt) {
+  for (bool prefetch : {false, true}) {
+    const MemreadFn fn = select_memread(isa_, prefetch);
+    const float* buf = buf_;
+    const int64_t n = n_;
+    volatile float sink = 0.0f;
+    const auto t0 = std::chrono::steady_clock::now();
+    pool_.run([&](int t, int nt) {
       int64_t b, e;
-      split_range(static_cast<int64_t>(n), t, nt, 1024, &b, &e);
+      split_range(n, t, nt, 1024, &b, &e);
       if (e > b) sink = sink + fn(buf + b, static_cast<size_t>(e - b));
     });
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double gbs = static_cast<double>(n) * sizeof(float) / s / 1e9;
-    if (gbs > best) best = gbs;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, static_cast<double>(n) * sizeof(float) / s / 1e9);
   }
+  return best;
+}
+
+double measure_read_bandwidth(ThreadPool& pool, Isa isa, uint64_t bytes, int passes) {
+  ReadBandwidthProbe probe(pool, isa, bytes);
+  double best = 0.0;
+  for (int p = 0; p < passes; ++p) best = std::max(best, probe.pass());
   return best;
 }
 
