@@ -23,7 +23,8 @@ class ReadBandwidthProbe {
   ReadBandwidthProbe& operator=(const ReadBandwidthProbe&) = delete;
 
   bool ok() const { return buf_ != nullptr; }
-  // The whole buffer read by all threads, plainly and with software prefetch; the faster, in GB/s.
+  // The whole buffer read by all threads: once untimed (faults in pages the OS may have reclaimed
+  // while it sat idle), then plainly and with software prefetch; the faster, in GB/s.
   double pass();
 
  private:
