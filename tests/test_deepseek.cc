@@ -118,7 +118,8 @@ TEST(DeepseekMoe, GroupedEqualsPerTokenOn100Tokens) {
     const ModelConfig& c = m->config();
     Kernels k(best_isa());
     ThreadPool pool(2);
-    ForwardContext ctx{k, pool, true};
+    ResidentExperts experts(m->weights());
+    ForwardContext ctx{k, pool, true, &experts};
     const int64_t n = 100;
     RunState s(c, n, 128, pool.size());
     for (int64_t t = 0; t < n; ++t) {
@@ -126,9 +127,9 @@ TEST(DeepseekMoe, GroupedEqualsPerTokenOn100Tokens) {
       rmsnorm(s.xb.data() + t * c.dim, s.x.data() + t * c.dim, m->weights().layers[1].ffn_norm, c.dim, c.norm_eps);
     }
     const MoeWeights& w = m->weights().layers[1].moe;
-    moe_block(ctx, c, w, s, n);
+    moe_block(ctx, c, w, 1, s, n);
     std::vector<float> grouped(s.out.begin(), s.out.begin() + n * c.dim);
-    moe_block_per_token(ctx, c, w, s, n);
+    moe_block_per_token(ctx, c, w, 1, s, n);
     std::vector<float> per_token(s.out.begin(), s.out.begin() + n * c.dim);
     double mag = 0.0;
     for (float v : per_token) mag = std::max(mag, std::fabs(static_cast<double>(v)));

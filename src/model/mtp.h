@@ -16,9 +16,9 @@ struct MtpState {
   std::vector<float> cat;  // [B][2 * dim]
 };
 
-// logits: [n][n_vocab]. The cache must have one layer with the main model's K/V row sizes.
-void mtp_forward(const ForwardContext& ctx, const ModelConfig& c, const MtpWeights& w, KvCache& cache, RunState& s,
-                 MtpState& ms, const float* hidden, const int32_t* next_tokens, int64_t n, int64_t pos0,
-                 float* logits);
+// b.tokens are the next tokens (next_i), b.pos the rows' positions, b.seq their sequence in kv.
+// logits: [b.n][n_vocab]. kv has one layer with the main model's K/V row sizes.
+void mtp_forward(const ForwardContext& ctx, const ModelConfig& c, const MtpWeights& w, const KvView& kv, RunState& s,
+                 MtpState& ms, const float* hidden, const ForwardBatch& b, float* logits);
 
 }  // namespace moeinfer

@@ -51,9 +51,12 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
     route_ids.resize(sz(b, e.n_experts_per_tok));
     route_w.resize(sz(b, e.n_experts_per_tok));
     route_scratch.resize(sz(3, e.n_experts));
+    route_bias.resize(e.n_experts);
     expert_tokens.resize(sz(e.n_experts, b));
     expert_tok_w.resize(sz(e.n_experts, b));
     expert_count.resize(e.n_experts);
+    active_experts.resize(e.n_experts);
+    expert_views.resize(e.n_experts);
     xg.resize(sz(b, c.dim));
     yg.resize(sz(b, c.dim));
     moe_acc.resize(sz(b, c.dim));
@@ -69,40 +72,71 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
   h3.resize(sz(b, ffn));
   scores.resize(sz(n_threads, window_ctx));
   inv_freq = rope_inv_freq(c.rope);
+  const int64_t n_rot = c.mla ? c.mla->qk_rope_dim : c.rope.n_rot;
+  rope_cs.resize(sz(b, std::max<int64_t>(n_rot, 2)));
+  segs.resize(static_cast<size_t>(b));
+  short_rows.resize(static_cast<size_t>(b));
+  if (!c.mla) {  // tiled prefill attention: a segment sees at most window - 1 + max_batch keys
+    const int64_t kv_dim = c.attn.n_kv_heads * c.attn.head_dim, hd = c.attn.head_dim;
+    const int64_t group = c.attn.n_heads / std::max<int64_t>(1, c.attn.n_kv_heads);
+    max_keys = c.attn.sliding_window > 0 ? std::min(max_ctx, c.attn.sliding_window + b) : max_ctx;
+    const int64_t max_rows = std::max<int64_t>(16, group) + group;
+    tile_floats = max_rows * max_keys + 2 * max_rows * hd;
+    att_kt.reset(sz(kv_dim, max_keys));
+    att_vals.reset(sz(kv_dim, max_keys));
+    att_tiles.reset(sz(n_threads, tile_floats));
+  }
+}
+
+void prepare_batch(const ModelConfig& c, const ForwardBatch& b, RunState& s) {
+  s.n_segs = 0;
+  s.n_short = 0;
+  for (int64_t t = 0; t < b.n; ++t) {
+    BatchSegment* last = s.n_segs ? &s.segs[s.n_segs - 1] : nullptr;
+    if (last && last->seq == b.seq[t] && last->pos0 + last->n == b.pos[t]) {
+      ++last->n;
+    } else {
+      s.segs[s.n_segs++] = BatchSegment{t, 1, b.pos[t], b.seq[t]};
+    }
+  }
+  // Segments shorter than 4 rows are attended one query at a time; longer ones in tiles.
+  for (int64_t g = 0; g < s.n_segs; ++g)
+    if (s.segs[g].n < 4)
+      for (int64_t t = s.segs[g].row0; t < s.segs[g].row0 + s.segs[g].n; ++t) s.short_rows[s.n_short++] = t;
+  const int64_t n_rot = c.mla ? c.mla->qk_rope_dim : c.rope.n_rot;
+  ScopedOp prof(OpKind::kRope);
+  for (int64_t t = 0; t < b.n; ++t) rope_cos_sin(s.inv_freq.data(), n_rot, b.pos[t], s.rope_cs.data() + t * n_rot);
 }
 
 void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
-                   bool is_moe, int64_t cache_layer, KvCache& cache, RunState& s, int64_t n, int64_t pos0) {
-  const int64_t dim = c.dim;
+                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b) {
+  const int64_t dim = c.dim, n = b.n;
   rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.attn_norm, n, dim, c.norm_eps);
-  if (c.mla) mla_block(ctx, c, lw.mla, cache_layer, cache, s, n, pos0);
-  else attention_block(ctx, c, lw, cache_layer, cache, s, n, pos0);
+  if (c.mla) mla_block(ctx, c, lw.mla, kv_layer, kv, s, b);
+  else attention_block(ctx, c, lw, kv_layer, kv, s, b);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
   rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.ffn_norm, n, dim, c.norm_eps);
-  if (is_moe) moe_block(ctx, c, lw.moe, s, n);
+  if (is_moe) moe_block(ctx, c, lw.moe, layer, s, n);
   else ffn_block(ctx, c, lw, s, n);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
-  (void)layer;
 }
 
-void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
-             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits, float* hidden) {
-  const int64_t dim = c.dim;
+void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, const KvView& kv, RunState& s,
+             const ForwardBatch& b, float* logits, float* hidden) {
+  const int64_t dim = c.dim, n = b.n;
+  prepare_batch(c, b, s);
   {
     ScopedOp prof(OpKind::kEmbedding);
-    for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, tokens[t]);
+    for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, b.tokens[t]);
   }
-  for (int64_t l = 0; l < c.n_layers; ++l)
-    layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, cache, s, n, pos0);
+  for (int64_t l = 0; l < c.n_layers; ++l) layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, kv, s, b);
   if (hidden)  // every row's final hidden state after the output norm (MTP's input)
     for (int64_t t = 0; t < n; ++t)
       rmsnorm(hidden + t * dim, s.x.data() + t * dim, w.output_norm, dim, c.norm_eps);
-  if (logits == nullptr) return;
-  const int64_t first = all_logits ? 0 : n - 1;
-  const int64_t n_out = n - first;
-  for (int64_t t = 0; t < n_out; ++t)
-    rmsnorm(s.xb.data() + t * dim, s.x.data() + (first + t) * dim, w.output_norm, dim, c.norm_eps);
-  matmul(ctx.kernels, ctx.pool, w.output, s.xb.data(), n_out, logits);
+  if (logits == nullptr || b.n_out == 0) return;
+  for (int64_t i = 0; i < b.n_out; ++i)
+    rmsnorm(s.xb.data() + i * dim, s.x.data() + b.out_rows[i] * dim, w.output_norm, dim, c.norm_eps);
+  matmul(ctx.kernels, ctx.pool, w.output, s.xb.data(), b.n_out, logits);
 }
 
 }  // namespace moeinfer

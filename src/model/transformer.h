@@ -2,18 +2,22 @@
 //   x = embed(tokens); for each layer: x += attn(rmsnorm(x)); x += ffn(rmsnorm(x));
 //   logits = output · rmsnorm(x)
 // attn is standard GQA attention or MLA (config.mla; naive or absorbed form); ffn is the dense
-// SwiGLU or MoE (config.layer_is_moe). A batch of n tokens at positions pos0 .. pos0+n-1 runs as
-// matmuls over all n rows (prefill); n == 1 is decode. Every buffer lives in RunState, allocated
-// once for a maximum batch.
+// SwiGLU or MoE (config.layer_is_moe). A batch (model/batch.h) of rows from one or many sequences
+// runs as matmuls over all its rows; each row's K/V is written into the paged KV store
+// (model/kv_view.h) at its (sequence, position), then it attends to its own sequence's positions.
+// Every buffer lives in RunState, allocated once for a maximum batch.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "model/config.h"
+#include "model/expert_source.h"
 #include "model/weights.h"
-#include "runtime/kv_cache.h"
+#include "model/batch.h"
+#include "model/kv_view.h"
 
 namespace moeinfer {
 
@@ -21,10 +25,23 @@ struct ForwardContext {
   const Kernels& kernels;
   ThreadPool& pool;
   bool mla_absorbed = true;  // MLA form: absorbed (latent cache) or naive (per-head K/V cache)
+  ExpertSource* experts = nullptr;  // routed experts of MoE layers (model/expert_source.h); required for MoE
 };
 
 // The K/V row sizes a cache needs for this config and MLA form.
 void kv_cache_dims(const ModelConfig& c, bool mla_absorbed, int64_t* k_dim, int64_t* v_dim);
+
+// A float buffer that is not zero-filled: pages a run never touches (long-context attention
+// scratch sized for the whole context) cost address space, not memory.
+struct ScratchF32 {
+  std::unique_ptr<float[]> p;
+  size_t size = 0;
+  void reset(size_t n) {
+    p.reset(n ? new float[n] : nullptr);
+    size = n;
+  }
+  float* data() { return p.get(); }
+};
 
 // Activation buffers for up to max_batch tokens (F32, row-major [token][feature]).
 struct RunState {
@@ -39,6 +56,16 @@ struct RunState {
   std::vector<float> h1, h3;  // [B][max ffn] gate / up
   std::vector<float> scores;  // [n_threads][max_ctx] attention scratch
   std::vector<float> inv_freq;  // [n_rot / 2] RoPE inverse frequencies (scaling applied)
+  std::vector<float> rope_cs;   // [max_batch][n_rot] cosines and sines of each row's position
+  // Segments of the current batch (set by prepare_batch): runs of one sequence's rows.
+  std::vector<BatchSegment> segs;  // [max_batch]
+  int64_t n_segs = 0;
+  std::vector<int64_t> short_rows;  // [max_batch] rows of segments attended one query at a time
+  int64_t n_short = 0;
+  // Tiled prefill attention (GQA): keys transposed [kv_dim][max_keys], values gathered
+  // [max_keys][kv_dim], per-thread tiles.
+  int64_t max_keys = 0, tile_floats = 0;
+  ScratchF32 att_kt, att_vals, att_tiles;
   // MLA
   std::vector<float> q_a;      // [B][q_lora_rank]
   std::vector<float> kv_a;     // [B][kv_lora_rank + rope]
@@ -51,25 +78,31 @@ struct RunState {
   std::vector<int32_t> route_ids;   // [B][top_k]
   std::vector<float> route_w;       // [B][top_k]
   std::vector<float> route_scratch; // [3 * n_experts]
+  std::vector<float> route_bias;    // [n_experts] an unaligned router bias, copied
   std::vector<int32_t> expert_tokens;  // [n_experts][B] token indices per expert
   std::vector<float> expert_tok_w;     // [n_experts][B] their weights
   std::vector<int64_t> expert_count;   // [n_experts]
+  std::vector<int32_t> active_experts;  // [n_experts] ids with tokens this batch, ascending
+  std::vector<const FfnWeights*> expert_views;  // [n_experts] their weights (ExpertSource)
   std::vector<float> xg;       // [B][dim] gathered rows for one expert
   std::vector<float> yg;       // [B][dim] that expert's output
   std::vector<float> moe_acc;  // [B][dim] routed sum
 };
 
-// Runs n tokens through the model, writing their K/V at positions pos0.. into the cache.
-// logits: [n_out][n_vocab] where n_out = n when all_logits, else 1 (the last token); nullptr
-// skips the output head (a prompt chunk whose logits nobody reads).
-// hidden (optional): [n][dim] receives every row's final hidden state after the output norm.
-void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, KvCache& cache, RunState& s,
-             const int32_t* tokens, int64_t n, int64_t pos0, bool all_logits, float* logits,
-             float* hidden = nullptr);
+// Splits b into segments (RunState::segs) and computes each row's RoPE cosines and sines.
+// b.n <= s.max_batch. Called by forward(); callers of layer_forward() call it first.
+void prepare_batch(const ModelConfig& c, const ForwardBatch& b, RunState& s);
+
+// Runs the batch through the model, writing each row's K/V into kv at its (seq, pos).
+// logits: [b.n_out][n_vocab] for the rows b.out_rows; nullptr (or n_out == 0) skips the head.
+// hidden (optional): [b.n][dim] receives every row's final hidden state after the output norm.
+void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights& w, const KvView& kv, RunState& s,
+             const ForwardBatch& b, float* logits, float* hidden = nullptr);
 
 // One transformer layer over s.x (in place): x += attn(rmsnorm(x)); x += ffn(rmsnorm(x)).
-// cache_layer selects the cache rows (the MTP block uses its own cache's layer 0).
+// `layer` is the model layer (weights, expert sources); kv_layer selects the KV rows (the MTP
+// block uses its own store's layer 0).
 void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
-                   bool is_moe, int64_t cache_layer, KvCache& cache, RunState& s, int64_t n, int64_t pos0);
+                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b);
 
 }  // namespace moeinfer

@@ -6,7 +6,9 @@
 
 #include "model/model.h"
 #include "model/mtp.h"
-#include "runtime/kv_cache.h"
+#include "engine/batch.h"
+#include "engine/kv_store.h"
+#include "model/expert_source.h"
 
 namespace moeinfer {
 
@@ -19,18 +21,21 @@ class MtpRunner {
   // Rows for positions pos() .. pos()+n-1: hidden [n][dim] (main model, after its output norm) and
   // next_tokens [n] (the token at each position + 1). Returns logits [n][n_vocab].
   const float* eval(const float* hidden, const int32_t* next_tokens, int64_t n);
-  int64_t pos() const { return pos_; }
-  void rollback(int64_t pos) { pos_ = pos < pos_ ? pos : pos_; }
+  int64_t pos() const { return kv_.length(seq_); }
+  void rollback(int64_t pos) { kv_.set_length(seq_, pos < this->pos() ? pos : this->pos()); }
 
  private:
   const Model& model_;
+  ResidentExperts experts_;
   ForwardContext ctx_;
-  KvCache cache_;
+  int64_t context_;
+  KvStore kv_;
+  int32_t seq_;
+  Batch batch_;
   RunState state_;
   MtpState mtp_state_;
   std::vector<float> logits_;
   int64_t max_batch_;
-  int64_t pos_ = 0;
 };
 
 }  // namespace moeinfer

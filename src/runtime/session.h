@@ -1,23 +1,23 @@
-// A generation session over one model: the KV cache, the run state and the current position.
-// eval() feeds tokens (a prompt in batches of up to max_batch, or one decode token) and returns
-// their logits. No allocation happens inside a forward step.
+// One sequence over a BatchRunner: the simple API the single-prompt commands, speculative decoding
+// and the tests use. eval() feeds tokens at the current position (a prompt in chunks of up to
+// max_batch, or one decode token) and returns their logits. No allocation happens inside a forward
+// step; KV blocks are taken from the paged store as positions are first written.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "engine/batch_runner.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "model/transformer.h"
-#include "runtime/kv_cache.h"
 
 namespace moeinfer {
 
 struct SessionOptions {
   int64_t context = 0;     // positions a session may reach; 0 = the model's context length
   int64_t max_batch = 256; // prompt tokens per forward call
-  int64_t spare_slots = 0;  // rolling caches: extra slots so that this many positions can be rolled back
+  int64_t spare_slots = 0;  // sliding windows: this many positions can be rolled back
   bool mla_absorbed = true; // MLA models: absorbed (latent cache) or naive (per-head K/V cache)
 };
 
@@ -37,20 +37,19 @@ class Session {
   // overwritten by the next eval.
   void rollback(int64_t pos);
 
-  int64_t pos() const { return pos_; }
-  int64_t capacity() const { return cache_.context(); }  // positions this session may reach
-  int64_t n_vocab() const { return model_.config().n_vocab; }
-  int64_t dim() const { return model_.config().dim; }
-  void reset() { pos_ = 0; }
-  const KvCache& cache() const { return cache_; }
+  int64_t pos() const { return runner_.kv().length(seq_); }
+  int64_t capacity() const { return runner_.context(); }  // positions this session may reach
+  int64_t n_vocab() const { return runner_.n_vocab(); }
+  int64_t dim() const { return runner_.model().config().dim; }
+  void reset() { runner_.kv().set_length(seq_, 0); }
+  const KvStore& kv() const { return runner_.kv(); }
+  BatchRunner& runner() { return runner_; }
 
  private:
-  const Model& model_;
-  ForwardContext ctx_;
-  KvCache cache_;
-  RunState state_;
+  BatchRunner runner_;
+  int32_t seq_;
+  Batch batch_;
   std::vector<float> logits_;
-  int64_t pos_ = 0;
 };
 
 }  // namespace moeinfer

@@ -1,7 +1,7 @@
 #include "model/blocks/mla.h"
 
+#include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "base/profiler.h"
 #include "kernels/ops.h"
@@ -17,7 +17,7 @@ struct Dims {
 // q [n][nh][qk] with its rope part rotated; kv_a [n][lora + rope] -> latent [n][lora] (normed)
 // and the rope tail of kv_a rotated in place.
 void project_inputs(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, RunState& s, int64_t n,
-                    int64_t pos0, const Dims& d) {
+                    const Dims& d) {
   const float* x = s.xb.data();
   if (c.mla->q_lora_rank > 0) {
     const int64_t r = c.mla->q_lora_rank;
@@ -29,45 +29,62 @@ void project_inputs(const ForwardContext& ctx, const ModelConfig& c, const MlaWe
   }
   matmul(ctx.kernels, ctx.pool, w.wkv_a, x, n, s.kv_a.data());
   const int64_t kva = d.lora + d.rope;
-  std::vector<float> cs(static_cast<size_t>(d.rope));
   for (int64_t t = 0; t < n; ++t) {
     rmsnorm(s.latent.data() + t * d.lora, s.kv_a.data() + t * kva, w.kv_norm, d.lora, c.norm_eps);
     ScopedOp rope_prof(OpKind::kRope);
-    rope_cos_sin(s.inv_freq.data(), d.rope, pos0 + t, cs.data());
-    rope_interleaved(s.kv_a.data() + t * kva + d.lora, d.rope, cs.data());
-    for (int64_t h = 0; h < d.nh; ++h) rope_interleaved(s.q.data() + (t * d.nh + h) * d.qk + d.nope, d.rope, cs.data());
+    const float* cs = s.rope_cs.data() + t * d.rope;  // this row's position (prepare_batch)
+    rope_interleaved(s.kv_a.data() + t * kva + d.lora, d.rope, cs);
+    for (int64_t h = 0; h < d.nh; ++h) rope_interleaved(s.q.data() + (t * d.nh + h) * d.qk + d.nope, d.rope, cs);
   }
 }
 
-// softmax over keys [0, pos] for every (token, head), combining with `score(t, h, p)` and
-// accumulating `value(p, h)` rows of width `vw` into out[(t * nh + h) * vw].
+// softmax over its sequence's keys [0, pos] for every (row, head), combining with
+// `score(t, h, k_row, v_row)` (the K and V store rows of one position) and accumulating `value(v_row,
+// k_row, h)` rows of width `vw` into out[(t * nh + h) * vw]. Store rows are read block by block.
 template <typename Score, typename Value>
-void attend(const ForwardContext& ctx, RunState& s, int64_t n, int64_t pos0, int64_t nh, int64_t vw, float scale,
-            float* out, Score score, Value value) {
+void attend(const ForwardContext& ctx, const KvView& kv, int64_t layer, RunState& s, const ForwardBatch& b,
+            int64_t nh, int64_t vw, float scale, float* out, Score score, Value value) {
   const int64_t scratch = static_cast<int64_t>(s.scores.size()) / ctx.pool.size();
   const AxpyF32Fn axpy = ctx.kernels.axpy_f32();
   const SoftmaxFn softmax_fn = ctx.kernels.softmax();
+  const int64_t n = b.n;
+  int64_t work_size = 0;
+  for (int64_t t = 0; t < n; ++t) work_size += nh * (b.pos[t] + 1) * vw;
   auto work = [&](int thread, int n_threads) {
     float* sc = s.scores.data() + thread * scratch;
     int64_t i0, i1;
     split_range(n * nh, thread, n_threads, 1, &i0, &i1);
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / nh, h = i % nh, pos = pos0 + t;
-      for (int64_t p = 0; p <= pos; ++p) sc[p] = score(t, h, p) * scale;
+      const int64_t t = i / nh, h = i % nh, pos = b.pos[t];
+      const int32_t seq = b.seq[t];
+      for (int64_t p = 0; p <= pos;) {
+        const int64_t end = std::min(pos + 1, kv.block_end(p));
+        const float* kr = kv.k(layer, seq, p);
+        const float* vr = kv.v(layer, seq, p);
+        for (int64_t j = 0; j < end - p; ++j) sc[p + j] = score(t, h, kr + j * kv.k_dim, vr + j * kv.v_dim) * scale;
+        p = end;
+      }
       softmax_fn(sc, pos + 1);
       float* o = out + i * vw;
       std::memset(o, 0, vw * sizeof(float));
-      for (int64_t p = 0; p <= pos; ++p) axpy(sc[p], value(p, h), o, vw);
+      for (int64_t p = 0; p <= pos;) {
+        const int64_t end = std::min(pos + 1, kv.block_end(p));
+        const float* kr = kv.k(layer, seq, p);
+        const float* vr = kv.v(layer, seq, p);
+        for (int64_t j = 0; j < end - p; ++j) axpy(sc[p + j], value(kr + j * kv.k_dim, vr + j * kv.v_dim, h), o, vw);
+        p = end;
+      }
     }
   };
-  if (n * nh * (pos0 + n) * vw < 65536) work(0, 1);
+  if (work_size < 65536) work(0, 1);
   else ctx.pool.run(work);
 }
 
-void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
-               RunState& s, int64_t n, int64_t pos0, const Dims& d) {
+void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, const KvView& kv,
+               RunState& s, const ForwardBatch& b, const Dims& d) {
+  const int64_t n = b.n;
   // Expand this batch: kv_b = wkv_b · latent -> per head [k_nope | v]; keys [k_nope | k_rope].
-  const int64_t kdim = d.nh * d.qk, vdim = d.nh * d.vh, kvb = d.nh * (d.nope + d.vh), kva = d.lora + d.rope;
+  const int64_t kvb = d.nh * (d.nope + d.vh), kva = d.lora + d.rope;
   if (w.wkv_b.valid()) {
     matmul(ctx.kernels, ctx.pool, w.wkv_b, s.latent.data(), n, s.kv_b.data());
   } else {  // split layout: k_nope = (W_ukᵀ)ᵀ · c, v = W_uv · c per head
@@ -78,29 +95,27 @@ void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights
              s.kv_b.data() + h * (d.nope + d.vh) + d.nope, kvb);
     }
   }
-  for (int64_t t = 0; t < n; ++t)
+  // Each row's expanded keys [k_nope | k_rope] and values go straight into the store.
+  for (int64_t t = 0; t < n; ++t) {
+    float* kr = kv.k(layer, b.seq[t], b.pos[t]);
+    float* vr = kv.v(layer, b.seq[t], b.pos[t]);
     for (int64_t h = 0; h < d.nh; ++h) {
       const float* src = s.kv_b.data() + t * kvb + h * (d.nope + d.vh);
-      float* k = s.k.data() + t * kdim + h * d.qk;
-      std::memcpy(k, src, d.nope * sizeof(float));
-      std::memcpy(k + d.nope, s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
-      std::memcpy(s.v.data() + t * vdim + h * d.vh, src + d.nope, d.vh * sizeof(float));
+      std::memcpy(kr + h * d.qk, src, d.nope * sizeof(float));
+      std::memcpy(kr + h * d.qk + d.nope, s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
+      std::memcpy(vr + h * d.vh, src + d.nope, d.vh * sizeof(float));
     }
-  auto key = [&](int64_t p) { return p >= pos0 ? s.k.data() + (p - pos0) * kdim : cache.k(layer, p); };
-  auto val = [&](int64_t p) { return p >= pos0 ? s.v.data() + (p - pos0) * vdim : cache.v(layer, p); };
-  attend(ctx, s, n, pos0, d.nh, d.vh, static_cast<float>(c.attn.softmax_scale), s.att.data(),
-         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, int64_t p) {
-           return dot(s.q.data() + (t * d.nh + h) * d.qk, key(p) + h * d.qk, d.qk);
-         },
-         [&](int64_t p, int64_t h) { return val(p) + h * d.vh; });
-  for (int64_t t = 0; t < n; ++t) {
-    std::memcpy(cache.k(layer, pos0 + t), s.k.data() + t * kdim, kdim * sizeof(float));
-    std::memcpy(cache.v(layer, pos0 + t), s.v.data() + t * vdim, vdim * sizeof(float));
   }
+  attend(ctx, kv, layer, s, b, d.nh, d.vh, static_cast<float>(c.attn.softmax_scale), s.att.data(),
+         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, const float* kr, const float*) {
+           return dot(s.q.data() + (t * d.nh + h) * d.qk, kr + h * d.qk, d.qk);
+         },
+         [&](const float*, const float* vr, int64_t h) { return vr + h * d.vh; });
 }
 
 void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer,
-                  KvCache& cache, RunState& s, int64_t n, int64_t pos0, const Dims& d) {
+                  const KvView& kv, RunState& s, const ForwardBatch& b, const Dims& d) {
+  const int64_t n = b.n;
   const int64_t kva = d.lora + d.rope, stride = d.nope + d.vh;
   float* gather = s.k.data();  // scratch [n][max(nope, lora)] (s.k is unused by this form)
   // q_abs[t][h] = W_uk[h]ᵀ · q_nope[t][h], W_uk[h] = rows [h·stride, h·stride + nope) of wkv_b.
@@ -114,14 +129,17 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
       matmul(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), gather, n, s.q_abs.data() + h * d.lora,
              d.nh * d.lora);
   }
-  auto lat = [&](int64_t p) { return p >= pos0 ? s.latent.data() + (p - pos0) * d.lora : cache.k(layer, p); };
-  auto kpe = [&](int64_t p) { return p >= pos0 ? s.kv_a.data() + (p - pos0) * kva + d.lora : cache.v(layer, p); };
-  attend(ctx, s, n, pos0, d.nh, d.lora, static_cast<float>(c.attn.softmax_scale), s.att_lat.data(),
-         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, int64_t p) {
-           return dot(s.q_abs.data() + (t * d.nh + h) * d.lora, lat(p), d.lora) +
-                  dot(s.q.data() + (t * d.nh + h) * d.qk + d.nope, kpe(p), d.rope);
+  // Each row's latent (K) and rotated k_rope (V) go into the store first.
+  for (int64_t t = 0; t < n; ++t) {
+    std::memcpy(kv.k(layer, b.seq[t], b.pos[t]), s.latent.data() + t * d.lora, d.lora * sizeof(float));
+    std::memcpy(kv.v(layer, b.seq[t], b.pos[t]), s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
+  }
+  attend(ctx, kv, layer, s, b, d.nh, d.lora, static_cast<float>(c.attn.softmax_scale), s.att_lat.data(),
+         [&, dot = ctx.kernels.dot_f32()](int64_t t, int64_t h, const float* lat, const float* kpe) {
+           return dot(s.q_abs.data() + (t * d.nh + h) * d.lora, lat, d.lora) +
+                  dot(s.q.data() + (t * d.nh + h) * d.qk + d.nope, kpe, d.rope);
          },
-         [&](int64_t p, int64_t) { return lat(p); });
+         [&](const float* lat, const float*, int64_t) { return lat; });
   // att[t][h] = W_uv[h] · att_lat[t][h], W_uv[h] = rows [h·stride + nope, (h+1)·stride).
   for (int64_t h = 0; h < d.nh; ++h) {
     for (int64_t t = 0; t < n; ++t)
@@ -130,23 +148,20 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
                                           : w.wv_b.rows_slice(h * d.vh, d.vh);
     matmul(ctx.kernels, ctx.pool, uv, gather, n, s.att.data() + h * d.vh, d.nh * d.vh);
   }
-  for (int64_t t = 0; t < n; ++t) {
-    std::memcpy(cache.k(layer, pos0 + t), s.latent.data() + t * d.lora, d.lora * sizeof(float));
-    std::memcpy(cache.v(layer, pos0 + t), s.kv_a.data() + t * kva + d.lora, d.rope * sizeof(float));
-  }
 }
 
 }  // namespace
 
-void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
-               RunState& s, int64_t n, int64_t pos0) {
+void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, const KvView& kv,
+               RunState& s, const ForwardBatch& b) {
+  const int64_t n = b.n;
   ScopedOp prof(OpKind::kAttention);
   const MlaConfig& m = *c.mla;
   const Dims d{c.attn.n_heads, m.qk_nope_dim, m.qk_rope_dim, m.qk_nope_dim + m.qk_rope_dim, m.v_head_dim,
                m.kv_lora_rank};
-  project_inputs(ctx, c, w, s, n, pos0, d);
-  if (ctx.mla_absorbed) mla_absorbed(ctx, c, w, layer, cache, s, n, pos0, d);
-  else mla_naive(ctx, c, w, layer, cache, s, n, pos0, d);
+  project_inputs(ctx, c, w, s, n, d);
+  if (ctx.mla_absorbed) mla_absorbed(ctx, c, w, layer, kv, s, b, d);
+  else mla_naive(ctx, c, w, layer, kv, s, b, d);
   matmul(ctx.kernels, ctx.pool, w.wo, s.att.data(), n, s.out.data());
 }
 

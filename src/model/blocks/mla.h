@@ -11,7 +11,9 @@
 
 namespace moeinfer {
 
-void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, KvCache& cache,
-               RunState& s, int64_t n, int64_t pos0);
+// Each row's cache entry is written into the KV store first, then every row attends to its own
+// sequence's positions [0, pos].
+void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, int64_t layer, const KvView& kv,
+               RunState& s, const ForwardBatch& b);
 
 }  // namespace moeinfer

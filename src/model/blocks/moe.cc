@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "base/error.h"
 #include "base/profiler.h"
 #include "kernels/ops.h"
 #include "model/blocks/ffn.h"
@@ -12,21 +13,28 @@ namespace moeinfer {
 
 namespace {
 
+ExpertSource& expert_source(const ForwardContext& ctx) {
+  if (!ctx.experts) throw Error("", "experts", "a MoE layer ran without an expert source");
+  return *ctx.experts;
+}
+
 // Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
 void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n) {
   ScopedOp prof(OpKind::kRouting);
   matmul(ctx.kernels, ctx.pool, w.gate, s.xb.data(), n, s.router.data());
-  std::vector<float> bias_copy;  // empty: no bias
-  const float* bias = nullptr;
+  const float* bias = nullptr;  // none
   if (w.gate_bias.valid()) {
-    // The bias is F32 in every known checkpoint; read it without assuming alignment.
-    static thread_local std::vector<float> b;
-    b.resize(e.n_experts);
-    for (int64_t i = 0; i < e.n_experts; ++i) {
-      if (w.gate_bias.type == DType::kF32) std::memcpy(&b[i], w.gate_bias.data + 4 * i, 4);
-      else b[i] = 0.0f;
+    // The bias is F32 in every known checkpoint; read in place when aligned, else copied.
+    if (w.gate_bias.type == DType::kF32 && reinterpret_cast<uintptr_t>(w.gate_bias.data) % alignof(float) == 0) {
+      bias = reinterpret_cast<const float*>(w.gate_bias.data);
+    } else {
+      float* b = s.route_bias.data();
+      for (int64_t i = 0; i < e.n_experts; ++i) {
+        if (w.gate_bias.type == DType::kF32) std::memcpy(&b[i], w.gate_bias.data + 4 * i, 4);
+        else b[i] = 0.0f;
+      }
+      bias = b;
     }
-    bias = b.data();
   }
   for (int64_t t = 0; t < n; ++t) {
     float* sc = s.router.data() + t * e.n_experts;
@@ -52,7 +60,8 @@ void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights&
 
 }  // namespace
 
-void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s, int64_t n) {
+void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer, RunState& s,
+               int64_t n) {
   const MoeConfig& e = *c.moe;
   const int64_t dim = c.dim, k = e.n_experts_per_tok, B = s.max_batch;
   route_batch(ctx, e, w, s, n);
@@ -66,12 +75,16 @@ void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights
       s.expert_tok_w[x * B + slot] = s.route_w[t * k + j];
     }
   std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
-  for (int64_t x = 0; x < e.n_experts; ++x) {
-    const int64_t cnt = s.expert_count[x];
-    if (cnt == 0) continue;
+  int64_t n_active = 0;
+  for (int64_t x = 0; x < e.n_experts; ++x)
+    if (s.expert_count[x] > 0) s.active_experts[n_active++] = static_cast<int32_t>(x);
+  ExpertSource& src = expert_source(ctx);
+  src.acquire(layer, s.active_experts.data(), n_active, s.expert_views.data());
+  for (int64_t a = 0; a < n_active; ++a) {
+    const int64_t x = s.active_experts[a], cnt = s.expert_count[x];
     for (int64_t i = 0; i < cnt; ++i)
       std::memcpy(s.xg.data() + i * dim, s.xb.data() + s.expert_tokens[x * B + i] * dim, dim * sizeof(float));
-    const FfnWeights& f = w.experts[x];
+    const FfnWeights& f = *s.expert_views[a];
     swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xg.data(), cnt, s.h1.data(), s.h3.data(), s.yg.data());
     for (int64_t i = 0; i < cnt; ++i) {
       float* acc = s.moe_acc.data() + s.expert_tokens[x * B + i] * dim;
@@ -80,21 +93,26 @@ void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights
       for (int64_t j = 0; j < dim; ++j) acc[j] += y[j] * wt;
     }
   }
+  src.release(layer);
   add_shared(ctx, e, w, s, n, dim);
 }
 
-void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s,
-                         int64_t n) {
+void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer,
+                         RunState& s, int64_t n) {
   const MoeConfig& e = *c.moe;
   const int64_t dim = c.dim, k = e.n_experts_per_tok;
   route_batch(ctx, e, w, s, n);
   std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
+  ExpertSource& src = expert_source(ctx);
   for (int64_t t = 0; t < n; ++t)
     for (int64_t j = 0; j < k; ++j) {
-      const FfnWeights& f = w.experts[s.route_ids[t * k + j]];
+      const FfnWeights* fp = nullptr;
+      src.acquire(layer, &s.route_ids[t * k + j], 1, &fp);
+      const FfnWeights& f = *fp;
       swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xb.data() + t * dim, 1, s.h1.data(), s.h3.data(), s.yg.data());
       const float wt = s.route_w[t * k + j];
       for (int64_t i = 0; i < dim; ++i) s.moe_acc[t * dim + i] += s.yg[i] * wt;
+      src.release(layer);
     }
   add_shared(ctx, e, w, s, n, dim);
 }

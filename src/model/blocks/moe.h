@@ -12,8 +12,11 @@
 
 namespace moeinfer {
 
-void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s, int64_t n);
-void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, RunState& s,
-                         int64_t n);
+// layer: the model layer (0.., then n_layers + k for MTP block k); routed experts come from
+// ctx.experts for that layer, the router and shared experts from w.
+void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer, RunState& s,
+               int64_t n);
+void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer,
+                         RunState& s, int64_t n);
 
 }  // namespace moeinfer
