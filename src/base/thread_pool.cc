@@ -1,13 +1,25 @@
 #include "base/thread_pool.h"
 
+#include <algorithm>
+#include <chrono>
+
 namespace moeinfer {
 
 namespace {
-constexpr int kSpinIterations = 20000;
+constexpr int64_t kSpinNanos = 200000;       // a worker spins this long for the next job, then sleeps
+constexpr int64_t kStallNanos = 500000;      // a wait this long for a worker's item is a stall
+constexpr int64_t kSoloFirst = 512;          // jobs on the caller alone after a stall (a few tokens)
+constexpr int64_t kSoloMax = 16384;
+constexpr int64_t kCleanReset = 4096;        // stall-free parallel jobs that reset the solo length
+
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+inline int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 }  // namespace
 
@@ -16,7 +28,7 @@ int ThreadPool::default_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads), solo_len_(kSoloFirst) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -30,48 +42,79 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run(const std::function<void(int, int)>& fn) {
-  if (n_threads_ == 1) {
-    fn(0, 1);
+void ThreadPool::drain(const Job& job) {
+  for (int64_t i = next_.fetch_add(1); i < job.n; i = next_.fetch_add(1)) {
+    job.call(job.fn, i);
+    done_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::dispatch(const Job& job) {
+  if (job.n <= 0) return;
+  if (n_threads_ == 1 || job.n == 1 || solo_left_ > 0) {
+    if (solo_left_ > 0) {
+      --solo_left_;
+      ++solo_jobs_;
+    }
+    for (int64_t i = 0; i < job.n; ++i) job.call(job.fn, i);
     return;
   }
-  {
+  // Publish the job: its fields, then the counters, then the generation the workers watch.
+  job_ = job;
+  next_.store(0);
+  done_.store(0);
+  const uint64_t gen = generation_.fetch_add(1) + 1;
+  if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(mu_);
-    job_ = &fn;
-    pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+    cv_.notify_all();
   }
-  cv_.notify_all();
-  fn(0, n_threads_);
-  int spins = 0;
-  while (pending_.load(std::memory_order_acquire) != 0) {
-    if (++spins < kSpinIterations) {
-      cpu_relax();
-    } else {
-      std::this_thread::yield();
-    }
+  const int64_t t0 = now_ns();
+  drain(job);
+  const int64_t t1 = now_ns();
+  while (done_.load(std::memory_order_acquire) != job.n) cpu_relax();
+  const int64_t waited = now_ns() - t1;
+  // Close the job: a worker that arrives from now on sees it closed and touches nothing; wait for
+  // the ones inside (they may still be looking at the counters).
+  closed_.store(gen);
+  while (active_.load() != 0) cpu_relax();
+  if (waited > kStallNanos && waited > t1 - t0) {  // a worker was preempted holding an item
+    solo_left_ = solo_len_;
+    solo_len_ = std::min(solo_len_ * 2, kSoloMax);
+    clean_jobs_ = 0;
+  } else if (++clean_jobs_ >= kCleanReset) {
+    solo_len_ = kSoloFirst;
+    clean_jobs_ = 0;
   }
 }
 
 void ThreadPool::worker(int index) {
+  (void)index;
   uint64_t seen = 0;
   for (;;) {
-    int spins = 0;
-    uint64_t g;
-    while ((g = generation_.load(std::memory_order_acquire)) == seen && spins < kSpinIterations) {
-      cpu_relax();
-      ++spins;
-    }
+    uint64_t g = generation_.load(std::memory_order_acquire);
     if (g == seen) {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-      g = generation_.load(std::memory_order_acquire);
+      const int64_t until = now_ns() + kSpinNanos;
+      int spins = 0;
+      while ((g = generation_.load(std::memory_order_acquire)) == seen) {
+        cpu_relax();
+        if (++spins % 64 == 0 && now_ns() > until) break;
+      }
+      if (g == seen) {
+        std::unique_lock<std::mutex> lock(mu_);
+        sleepers_.fetch_add(1);
+        cv_.wait(lock, [&] { return generation_.load() != seen; });
+        sleepers_.fetch_sub(1);
+        g = generation_.load();
+      }
     }
     seen = g;
     if (stop_.load()) return;
-    // job_ was written before the release increment of generation_ that we acquired above.
-    (*job_)(index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    active_.fetch_add(1);
+    if (closed_.load() != g) {  // the job is still open: job_ is valid until active_ drops
+      const Job job = job_;
+      drain(job);
+    }
+    active_.fetch_sub(1);
   }
 }
 

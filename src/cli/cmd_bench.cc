@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "model/model_stats.h"
+#include "engine/batch_runner.h"
 #include "runtime/bandwidth.h"
 
 namespace moeinfer {
@@ -97,6 +98,8 @@ int cmd_bench(int argc, char** argv) {
       {"--sweep", "", "", "also measure prefill at 32, 64, 128, ... up to -p tokens"},
       {"--bw-gib", "", "N", "size of the bandwidth probe's buffer in GiB (default 1)"},
       {"--profile", "", "", "time per op kind (matmul, attention, norms, ...) for prefill and decode"},
+      {"--batch", "", "B", "sequences run together (default 1): B prompts of -p tokens are prefilled, and B "
+                           "sequences decode -n steps together from an empty cache; tok/s are totals over all"},
   };
   for (auto& o : model_run_options()) specs.push_back(o);
   Args a("bench", "-m MODEL [-p 512] [-n 128] [-t THREADS] [-r 3] [--json]", specs, argc, argv, 2);
@@ -107,11 +110,17 @@ int cmd_bench(int argc, char** argv) {
   const int64_t n_prompt = a.integer("--n-prompt", 512, 0, 1 << 20);
   const int64_t n_gen = a.integer("--n-gen", 128, 0, 1 << 20);
   const int reps = static_cast<int>(a.integer("--repetitions", 3, 1, 1000));
+  const int64_t n_batch = a.integer("--batch", 1, 1, 1024);
   Runtime rt = open_runtime(a, true);
   const Model& m = *rt.model;
   const int64_t nv = m.config().n_vocab;
   SessionOptions so;
-  so.context = std::max<int64_t>({n_prompt, n_gen, 1});
+  // The context each sequence may reach: --ctx when given, else what the tests need.
+  so.context = a.has("--ctx") ? a.integer("--ctx", 0, 1, int64_t{1} << 24) : std::max<int64_t>({n_prompt, n_gen, 1});
+  so.mla_absorbed = session_mla_absorbed(a);
+  if (std::max(n_prompt, n_gen) > so.context)
+    throw UsageError("--ctx", std::to_string(std::max(n_prompt, n_gen)) + " test tokens exceed the context " +
+                                  std::to_string(so.context));
   if (so.context > m.config().context_length)
     std::fprintf(stderr, "moeinfer: note: %lld tokens exceed the model's context length %lld\n",
                  static_cast<long long>(so.context), static_cast<long long>(m.config().context_length));
@@ -137,21 +146,35 @@ int cmd_bench(int argc, char** argv) {
       std::fprintf(stderr, "moeinfer: sweep pp%lld done\n", static_cast<long long>(len));
     }
   }
+  RunnerOptions ro;
+  ro.context = so.context;
+  ro.max_seqs = n_batch;
+  ro.mla_absorbed = so.mla_absorbed;
   if (n_prompt > 0) {
-    so.max_batch = std::min<int64_t>(n_prompt, 512);
-    Session s(m, *rt.kernels, *rt.pool, so);
+    ro.max_batch = std::min<int64_t>(n_prompt, 512);
+    BatchRunner runner(m, *rt.kernels, *rt.pool, ro);
     const std::vector<int32_t> toks = bench_tokens(n_prompt, nv);
+    Batch batch;
     for (int r = -1; r < reps; ++r) {  // r = -1: warm-up
-      s.reset();
+      std::vector<int32_t> seqs;
+      for (int64_t i = 0; i < n_batch; ++i) seqs.push_back(runner.kv().add_sequence());
       Profiler::enable(profile && r >= 0);
       double t0 = now_seconds();
-      s.eval(toks, false);
+      for (int32_t seq : seqs)  // each prompt in chunks of the batch size, the last row's logits
+        for (int64_t done = 0; done < n_prompt;) {
+          const int64_t b = std::min(ro.max_batch, n_prompt - done);
+          batch.clear();
+          for (int64_t i = 0; i < b; ++i) batch.add(toks[done + i], done + i, seq, done + i + 1 == n_prompt);
+          runner.run(batch);
+          done += b;
+        }
       double dt = now_seconds() - t0;
       Profiler::enable(false);
+      for (int32_t seq : seqs) runner.kv().remove_sequence(seq);
       if (r >= 0) {
-        prefill.push_back(n_prompt / dt);
+        prefill.push_back(n_batch * n_prompt / dt);
         prof_prefill.total += dt;
-        prof_prefill.tokens += n_prompt;
+        prof_prefill.tokens += n_batch * n_prompt;
       }
       progress("prefill", r + 1, reps);
     }
@@ -166,22 +189,30 @@ int cmd_bench(int argc, char** argv) {
   // Weights read per decode step (the KV cache read, n/2 positions on average, is reported apart).
   const uint64_t bytes_per_token = st.weight_bytes_per_token;
   if (n_gen > 0) {
-    so.max_batch = 1;
-    Session s(m, *rt.kernels, *rt.pool, so);
-    const std::vector<int32_t> toks = bench_tokens(n_gen, nv);
+    ro.max_batch = n_batch;
+    BatchRunner runner(m, *rt.kernels, *rt.pool, ro);
+    const std::vector<int32_t> toks = bench_tokens(n_gen + n_batch, nv);
+    Batch batch;
     for (int r = -1; r < reps; ++r) {
-      s.reset();
+      std::vector<int32_t> seqs;
+      for (int64_t i = 0; i < n_batch; ++i) seqs.push_back(runner.kv().add_sequence());
       Profiler::enable(profile && r >= 0);
       double t0 = now_seconds();
-      for (int64_t i = 0; i < n_gen; ++i) s.eval(&toks[i], 1, false);
+      for (int64_t i = 0; i < n_gen; ++i) {  // one row per sequence, every row's logits
+        batch.clear();
+        for (int64_t q = 0; q < n_batch; ++q) batch.add(toks[i + q], i, seqs[q], true);
+        runner.run(batch);
+      }
       double dt = now_seconds() - t0;
       Profiler::enable(false);
+      for (int32_t seq : seqs) runner.kv().remove_sequence(seq);
       if (r >= 0) {
-        decode.push_back(n_gen / dt);
+        decode.push_back(n_batch * n_gen / dt);
         prof_decode.total += dt;
-        prof_decode.tokens += n_gen;
+        prof_decode.tokens += n_batch * n_gen;
         const double bw_now = probe->pass();
         paired_bw.push_back(bw_now);
+        // weights are read once per step for all B sequences
         if (bw_now > 0) paired_ratio.push_back(n_gen / dt * static_cast<double>(bytes_per_token) / 1e9 / bw_now);
       } else {
         rss = peak_rss_bytes();  // before the probe's buffer
@@ -203,13 +234,14 @@ int cmd_bench(int argc, char** argv) {
   const uint64_t kv_bytes_avg = st.kv_bytes_per_token * static_cast<uint64_t>(n_gen) / 2;
   const Spread p = prefill.empty() ? Spread{0, 0, 0} : spread(prefill);
   const Spread d = decode.empty() ? Spread{0, 0, 0} : spread(decode);
-  const double decode_gbs = d.median * static_cast<double>(bytes_per_token) / 1e9;
+  const double decode_gbs = d.median / static_cast<double>(n_batch) * static_cast<double>(bytes_per_token) / 1e9;
   const double roofline = paired_ratio.empty() ? 0.0 : 100.0 * spread(paired_ratio).median;
   const double roofline_best = bw_best > 0 ? 100.0 * decode_gbs / bw_best : 0.0;
 
   if (a.flag("--json")) {
     JsonWriter j;
     j.begin_object().key("model").value(m.path()).key("n_prompt").value(n_prompt).key("n_gen").value(n_gen);
+    j.key("batch").value(n_batch);
     j.key("repetitions").value(int64_t{reps});
     j.key("prefill_tok_s").value(p.median).key("prefill_tok_s_min").value(p.min).key("prefill_tok_s_max").value(p.max);
     j.key("decode_tok_s").value(d.median).key("decode_tok_s_min").value(d.min).key("decode_tok_s_max").value(d.max);
@@ -235,7 +267,8 @@ int cmd_bench(int argc, char** argv) {
     return 0;
   }
   std::printf("model      %s (%s, %.2f M params)\n", m.path().c_str(), m.config().arch.c_str(), st.n_params / 1e6);
-  std::printf("threads    %d, kernels %s\n", rt.pool->size(), isa_name(rt.kernels->isa()));
+  std::printf("threads    %d, kernels %s, batch %lld\n", rt.pool->size(), isa_name(rt.kernels->isa()),
+              static_cast<long long>(n_batch));
   if (n_prompt > 0)
     std::printf("prefill    pp%-6lld %10.1f tok/s  (min %.1f, max %.1f, %d runs)\n", static_cast<long long>(n_prompt),
                 p.median, p.min, p.max, reps);

@@ -1,26 +1,167 @@
-// moeinfer generate -m MODEL (--tokens IDS | --text TEXT) -n N [--greedy] [--step-logits]
-//   -> {"prompt":[...],"generated":[...],"text":"..."} on one line.
-// The prompt is prefilled in one batch; every further token is decoded one at a time through the
+// moeinfer generate -m MODEL (--tokens IDS | --text TEXT | --jsonl FILE) -n N [--greedy] [--step-logits]
+//   -> {"prompt":[...],"generated":[...],"text":"..."} on one line per prompt.
+// The prompt is prefilled in batches; every further token is decoded one at a time through the
 // KV cache. Greedy = argmax with the lowest id winning ties; no stop at EOS unless --stop-at-eos.
+// With --jsonl every line is a prompt ({"text": ...} or {"tokens": [...]}, optional "n"); they run
+// as parallel sequences (at most --parallel at a time) and print in input order.
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/sampling_options.h"
+#include "engine/generator.h"
 #include "runtime/sampler.h"
 #include "runtime/speculative.h"
 
 namespace moeinfer {
+
+namespace {
+
+struct JsonlPrompt {
+  std::vector<int32_t> ids;
+  int64_t n = 0;
+  int64_t line = 0;  // in the file, for errors
+};
+
+// Lines of {"text": "..."} or {"tokens": [ids]} with an optional "n"; blank lines are skipped.
+std::vector<JsonlPrompt> read_jsonl_prompts(const std::string& path, const Model& m, int64_t default_n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "", "cannot open");
+  std::vector<JsonlPrompt> out;
+  std::string line;
+  int64_t lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = "line " + std::to_string(lineno);
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception&) {
+      throw Error(path, where, "expected a JSON object");
+    }
+    if (!j.is_object()) throw Error(path, where, "expected a JSON object");
+    const bool has_text = j.contains("text"), has_tokens = j.contains("tokens");
+    if (has_text == has_tokens) throw Error(path, where, "expected exactly one of \"text\" and \"tokens\"");
+    JsonlPrompt p;
+    p.line = lineno;
+    if (has_text) {
+      if (!j["text"].is_string()) throw Error(path, where + ": text", "expected a string");
+      const Tokenizer* tok = m.tokenizer();
+      if (!tok) throw Error(path, where + ": text", "the model has no tokenizer; use \"tokens\"");
+      p.ids = tok->encode(j["text"].get<std::string>(), /*add_special=*/true, /*parse_special=*/true);
+      if (p.ids.empty()) throw Error(path, where + ": text", "the text gives no tokens");
+    } else {
+      const nlohmann::json& t = j["tokens"];
+      if (!t.is_array() || t.empty()) throw Error(path, where + ": tokens", "expected a non-empty array of token ids");
+      for (const auto& v : t) {
+        if (!v.is_number_integer()) throw Error(path, where + ": tokens", "expected integer token ids");
+        const int64_t id = v.get<int64_t>();
+        if (id < 0 || id >= m.config().n_vocab)
+          throw Error(path, where + ": tokens",
+                      "token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                          std::to_string(m.config().n_vocab) + ")");
+        p.ids.push_back(static_cast<int32_t>(id));
+      }
+    }
+    p.n = default_n;
+    if (j.contains("n")) {
+      if (!j["n"].is_number_integer() || j["n"].get<int64_t>() < 0 || j["n"].get<int64_t>() > (int64_t{1} << 24))
+        throw Error(path, where + ": n", "expected a non-negative integer");
+      p.n = j["n"].get<int64_t>();
+    }
+    out.push_back(std::move(p));
+  }
+  if (out.empty()) throw Error(path, "", "expected at least one prompt line");
+  return out;
+}
+
+std::string result_json(const std::vector<int32_t>& prompt, const GenResult& r, const Tokenizer* tok, int64_t nv,
+                        bool step_logits) {
+  JsonWriter j;
+  j.begin_object().key("prompt").ints(prompt).key("generated").ints(r.generated);
+  j.key("text").value(tok ? tok->decode(r.generated) : std::string());
+  if (step_logits) {
+    j.key("step_logits").begin_array();
+    for (size_t k = 0; k < r.generated.size(); ++k) j.floats(r.step_logits.data() + k * nv, nv);
+    j.end_array();
+  }
+  j.end_object();
+  return j.str();
+}
+
+std::vector<int32_t> eog_ids(const Model& m) {
+  std::vector<int32_t> ids;
+  if (const Tokenizer* tok = m.tokenizer())
+    if (tok->eos_id() >= 0) ids.push_back(tok->eos_id());
+  return ids;
+}
+
+// --jsonl: every line's prompt as a parallel sequence; one output line per prompt, in order.
+int generate_jsonl(const Args& a, Runtime& rt, const SamplerOptions& so) {
+  const Model& m = *rt.model;
+  const int64_t default_n = a.has("--n-predict") ? a.integer("--n-predict", 16, 0, int64_t{1} << 24) : 16;
+  const std::vector<JsonlPrompt> prompts = read_jsonl_prompts(a.str("--jsonl"), m, default_n);
+  const int64_t parallel = a.integer("--parallel", 4, 1, 1024);
+  auto runner = rt.new_runner(a, 256, std::min<int64_t>(parallel, static_cast<int64_t>(prompts.size())));
+  for (size_t i = 0; i < prompts.size(); ++i)
+    if (static_cast<int64_t>(prompts[i].ids.size()) + std::max<int64_t>(prompts[i].n, 1) - 1 > runner->context())
+      throw Error(a.str("--jsonl"), "line " + std::to_string(prompts[i].line),
+                  std::to_string(prompts[i].ids.size()) + " prompt + " + std::to_string(prompts[i].n) +
+                      " generated tokens exceed the context length " + std::to_string(runner->context()) +
+                      " (raise it with --ctx)");
+  GeneratorOptions go;
+  go.max_parallel = parallel;
+  Generator gen(*runner, go);
+  const bool step_logits = a.flag("--step-logits");
+  for (const JsonlPrompt& p : prompts) {
+    GenRequest r;
+    r.prompt = p.ids;
+    r.n_predict = p.n;
+    r.sampling = so;
+    r.stop_at_eog = a.flag("--stop-at-eos");
+    r.eog = eog_ids(m);
+    r.step_logits = step_logits;
+    gen.add(std::move(r));
+  }
+  const double t0 = now_seconds();
+  gen.run();
+  const double t1 = now_seconds();
+  int64_t total = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const GenResult& r = gen.result(static_cast<int64_t>(i));
+    if (r.finish == FinishReason::kError)
+      throw Error(a.str("--jsonl"), "line " + std::to_string(prompts[i].line), r.error);
+    total += static_cast<int64_t>(r.generated.size());
+  }
+  std::string out;
+  for (size_t i = 0; i < prompts.size(); ++i)
+    out += result_json(prompts[i].ids, gen.result(static_cast<int64_t>(i)), m.tokenizer(), m.config().n_vocab,
+                       step_logits) + (i + 1 < prompts.size() ? "\n" : "");
+  write_json_output(a, out);
+  std::fprintf(stderr, "moeinfer: %zu prompts, %lld sequences at a time: %lld tokens generated in %.3f s (%.1f tok/s), %lld forward passes\n",
+               prompts.size(), static_cast<long long>(parallel), static_cast<long long>(total), t1 - t0,
+               total / std::max(t1 - t0, 1e-9), static_cast<long long>(gen.forwards()));
+  return 0;
+}
+
+}  // namespace
 
 int cmd_generate(int argc, char** argv) {
   std::vector<OptSpec> specs = {
       {"--model", "-m", "MODEL", "model: a .gguf file or a Hugging Face model directory"},
       {"--tokens", "", "IDS", "prompt token ids, fed exactly as given"},
       {"--text", "", "TEXT", "prompt text (BOS added as the tokenizer says)"},
-      {"--n-predict", "-n", "N", "tokens to generate (required)"},
+      {"--jsonl", "", "FILE", "many prompts: one JSON object per line, {\"text\": ...} or {\"tokens\": [ids]}, "
+                              "optional \"n\"; they run as parallel sequences, one output line each, in order"},
+      {"--parallel", "", "P", "with --jsonl: sequences run together (default 4)"},
+      {"--n-predict", "-n", "N", "tokens to generate (required; with --jsonl a line's \"n\" wins, default 16)"},
       {"--greedy", "", "", "argmax decoding (same as --temp 0)"},
       {"--step-logits", "", "", "also output the logits that chose each generated token"},
       {"--stop-at-eos", "", "", "stop when the end-of-sequence token is generated"},
@@ -31,11 +172,21 @@ int cmd_generate(int argc, char** argv) {
   };
   for (auto& o : sampling_option_specs()) specs.push_back(o);
   for (auto& o : model_run_options()) specs.push_back(o);
-  Args a("generate", "-m MODEL (--tokens IDS | --text TEXT) -n N [--greedy] [--step-logits]", specs, argc, argv, 2);
+  Args a("generate", "-m MODEL (--tokens IDS | --text TEXT | --jsonl FILE) -n N [--greedy] [--step-logits]", specs,
+         argc, argv, 2);
   if (a.help()) {
     std::fputs(a.help_text().c_str(), stdout);
     return 0;
   }
+  if (a.has("--jsonl")) {
+    if (a.has("--tokens") || a.has("--text")) throw UsageError("--jsonl", "conflicts with --tokens and --text");
+    if (a.has("--draft") || a.flag("--mtp-speculative")) throw UsageError("--jsonl", "does not combine with --draft");
+    SamplerOptions so = sampling_options(a);
+    if (a.flag("--greedy")) so.temperature = 0.0f;
+    Runtime rt = open_runtime(a, false);
+    return generate_jsonl(a, rt, so);
+  }
+  if (a.has("--parallel")) throw UsageError("--parallel", "applies to --jsonl only");
   if (!a.has("--n-predict")) throw UsageError("-n", "expected the number of tokens to generate");
   const int64_t n_gen = a.integer("--n-predict", 0, 0, int64_t{1} << 24);
   std::string draft_kind = a.str("--draft");
@@ -56,14 +207,20 @@ int cmd_generate(int argc, char** argv) {
   const int32_t eos = rt.model->tokenizer() ? rt.model->tokenizer()->eos_id() : -1;
   const int64_t nv = rt.model->config().n_vocab;
 
-  auto session = rt.new_session(a, std::max<int64_t>(static_cast<int64_t>(prompt.size()), max_draft + 1),
-                                draft_kind.empty() ? 0 : max_draft);
-  if (static_cast<int64_t>(prompt.size()) + n_gen - 1 > session->capacity())
+  // Speculative decoding drives one Session; plain generation runs through the Generator.
+  std::unique_ptr<Session> session;
+  std::unique_ptr<BatchRunner> plain;
+  if (!draft_kind.empty())
+    session = rt.new_session(a, std::max<int64_t>(static_cast<int64_t>(prompt.size()), max_draft + 1), max_draft);
+  else
+    plain = rt.new_runner(a, std::max<int64_t>(static_cast<int64_t>(prompt.size()), 1), 1);
+  const int64_t capacity = session ? session->capacity() : plain->context();
+  if (static_cast<int64_t>(prompt.size()) + n_gen - 1 > capacity)
     throw Error(rt.model->path(), "context",
                 std::to_string(prompt.size()) + " prompt + " + std::to_string(n_gen) +
-                    " generated tokens exceed the context length " + std::to_string(session->capacity()) +
+                    " generated tokens exceed the context length " + std::to_string(capacity) +
                     " (raise it with --ctx)");
-  std::vector<int32_t> history = prompt, generated;
+  std::vector<int32_t> generated;
   std::vector<float> steps;
   DraftStats stats;
   const double t0 = now_seconds();
@@ -87,16 +244,21 @@ int cmd_generate(int argc, char** argv) {
     o.step_logits = step_logits ? &steps : nullptr;
     generated = speculative_generate(*session, *drafter, sampler, prompt, o, &stats);
   } else if (n_gen > 0) {
-    const float* logits = session->eval(prompt, false);
-    t1 = now_seconds();
-    for (int64_t k = 0; k < n_gen; ++k) {
-      if (step_logits) steps.insert(steps.end(), logits, logits + nv);
-      int32_t next = sampler.sample(logits, nv, history);
-      generated.push_back(next);
-      history.push_back(next);
-      if (a.flag("--stop-at-eos") && next == eos) break;
-      if (k + 1 < n_gen) logits = session->eval(&next, 1, false);
-    }
+    Generator gen(*plain, GeneratorOptions{1});
+    GenRequest r;
+    r.prompt = prompt;
+    r.n_predict = n_gen;
+    r.sampling = so;
+    r.stop_at_eog = a.flag("--stop-at-eos");
+    r.eog = eog_ids(*rt.model);
+    r.step_logits = step_logits;
+    gen.add(std::move(r));
+    gen.run();
+    const GenResult& res = gen.result(0);
+    if (res.finish == FinishReason::kError) throw Error(rt.model->path(), "generate", res.error);
+    generated = res.generated;
+    steps = res.step_logits;
+    t1 = res.prefill_end > 0 ? res.prefill_end : t0;
   }
   const double t2 = now_seconds();
   std::string text;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -65,6 +66,15 @@ std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch, 
   o.spare_slots = spare_slots;
   o.mla_absorbed = session_mla_absorbed(a);
   return std::make_unique<Session>(*model, *kernels, *pool, o);
+}
+
+std::unique_ptr<BatchRunner> Runtime::new_runner(const Args& a, int64_t max_batch, int64_t max_seqs) const {
+  RunnerOptions o;
+  o.context = a.integer("--ctx", 0, 0, int64_t{1} << 24);
+  o.max_batch = std::max<int64_t>(1, max_batch);
+  o.max_seqs = std::max<int64_t>(1, max_seqs);
+  o.mla_absorbed = session_mla_absorbed(a);
+  return std::make_unique<BatchRunner>(*model, *kernels, *pool, o);
 }
 
 bool session_mla_absorbed(const Args& a) {

@@ -9,6 +9,7 @@
 #include "kernels/dispatch.h"
 #include "model/model.h"
 #include "model/repack_weights.h"
+#include "engine/batch_runner.h"
 #include "runtime/session.h"
 
 namespace moeinfer {
@@ -21,6 +22,8 @@ struct Runtime {
   RepackReport repack;
 
   std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256, int64_t spare_slots = 0) const;
+  // A runner for up to max_seqs sequences together (--ctx, --mla from the options).
+  std::unique_ptr<BatchRunner> new_runner(const Args& a, int64_t max_batch, int64_t max_seqs) const;
 };
 
 // The shipped model (models/stories260K.gguf), searched next to the executable, then in the

@@ -1,0 +1,162 @@
+#include "engine/generator.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/error.h"
+
+namespace moeinfer {
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::kLength: return "length";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kContext: return "context";
+    case FinishReason::kError: return "error";
+    case FinishReason::kNone: break;
+  }
+  return "none";
+}
+
+namespace {
+double now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+struct Generator::Live {
+  Live(int64_t i, int32_t s, const GenRequest& r) : index(i), seq(s), history(r.prompt), sampler(r.sampling) {}
+  int64_t index;                 // request / result index
+  int32_t seq;                   // KV store sequence
+  int64_t fed = 0;               // prompt tokens fed so far
+  std::vector<int32_t> history;  // prompt + generated (repetition penalty)
+  Sampler sampler;
+  int32_t next = -1;             // sampled, not yet fed
+  bool done = false;
+};
+
+Generator::Generator(BatchRunner& runner, const GeneratorOptions& o) : runner_(runner), o_(o) {
+  o_.max_parallel = std::max<int64_t>(1, o_.max_parallel);
+}
+
+Generator::~Generator() {
+  for (auto& l : live_) runner_.kv().remove_sequence(l->seq);
+}
+
+int64_t Generator::add(GenRequest r) {
+  const int64_t nv = runner_.n_vocab();
+  if (r.prompt.empty()) throw Error("", "prompt", "expected at least one token");
+  for (int32_t t : r.prompt)
+    if (t < 0 || t >= nv)
+      throw Error(runner_.model().path(), "tokens",
+                  "token id " + std::to_string(t) + " is outside the vocabulary [0, " + std::to_string(nv) + ")");
+  if (static_cast<int64_t>(r.prompt.size()) > runner_.context())
+    throw Error(runner_.model().path(), "context",
+                std::to_string(r.prompt.size()) + " prompt tokens exceed the context length " +
+                    std::to_string(runner_.context()) + " (raise it with --ctx)");
+  std::sort(r.eog.begin(), r.eog.end());
+  requests_.push_back(std::move(r));
+  results_.emplace_back();
+  return static_cast<int64_t>(results_.size() - 1);
+}
+
+void Generator::admit() {
+  while (static_cast<int64_t>(live_.size()) < o_.max_parallel && next_ < requests_.size()) {
+    const int64_t i = static_cast<int64_t>(next_++);
+    if (requests_[static_cast<size_t>(i)].n_predict <= 0) {
+      results_[static_cast<size_t>(i)].finish = FinishReason::kLength;
+      continue;
+    }
+    live_.push_back(std::make_unique<Live>(i, runner_.kv().add_sequence(), requests_[static_cast<size_t>(i)]));
+  }
+}
+
+void Generator::finish(Live& l, FinishReason why, const std::string& error) {
+  GenResult& r = results_[static_cast<size_t>(l.index)];
+  r.finish = why;
+  r.error = error;
+  l.done = true;
+}
+
+void Generator::on_logits(Live& l, const float* logits) {
+  const GenRequest& q = requests_[static_cast<size_t>(l.index)];
+  GenResult& r = results_[static_cast<size_t>(l.index)];
+  const int64_t nv = runner_.n_vocab();
+  if (q.step_logits) r.step_logits.insert(r.step_logits.end(), logits, logits + nv);
+  const int32_t tok = l.sampler.sample(logits, nv, l.history);
+  r.generated.push_back(tok);
+  l.history.push_back(tok);
+  if (r.generated.size() == 1) r.prefill_end = now();
+  const bool eog = q.stop_at_eog && std::binary_search(q.eog.begin(), q.eog.end(), tok);
+  if (!eog && q.on_token) q.on_token(tok);
+  if (eog) finish(l, FinishReason::kStop);
+  else if (static_cast<int64_t>(r.generated.size()) >= q.n_predict) finish(l, FinishReason::kLength);
+  else if (runner_.kv().length(l.seq) >= runner_.context()) finish(l, FinishReason::kContext);
+  else l.next = tok;
+}
+
+bool Generator::step() {
+  admit();
+  if (live_.empty()) return false;
+  batch_.clear();
+  row_owner_.clear();
+  int64_t budget = runner_.max_batch();
+  // Decode rows first (one per generating sequence), then prompt chunks in admission order.
+  for (auto& l : live_) {
+    if (budget == 0) break;
+    if (l->next < 0) continue;
+    batch_.add(l->next, runner_.kv().length(l->seq), l->seq, true);
+    row_owner_.push_back(l.get());
+    --budget;
+  }
+  std::vector<std::pair<Live*, int64_t>> chunks;  // (sequence, prompt tokens in this batch)
+  for (auto& l : live_) {
+    const std::vector<int32_t>& prompt = requests_[static_cast<size_t>(l->index)].prompt;
+    const int64_t left = static_cast<int64_t>(prompt.size()) - l->fed;
+    if (budget == 0) break;
+    if (left <= 0) continue;
+    const int64_t take = std::min(budget, left);
+    for (int64_t i = 0; i < take; ++i) {
+      const bool last = i + 1 == take && take == left;
+      batch_.add(prompt[static_cast<size_t>(l->fed + i)], l->fed + i, l->seq, last);
+      if (last) row_owner_.push_back(l.get());
+    }
+    chunks.emplace_back(l.get(), take);
+    budget -= take;
+  }
+  const float* logits = nullptr;
+  bool ran = false;
+  try {
+    logits = runner_.run(batch_);
+    ran = true;
+  } catch (const KvFullError& e) {  // that sequence ends with the error; the others go on
+    for (auto& l : live_)
+      if (l->seq == e.seq) finish(*l, FinishReason::kError, e.what());
+  }
+  if (ran) {
+    ++forwards_;
+    for (auto& [l, take] : chunks) l->fed += take;
+    for (Live* l : row_owner_) l->next = -1;
+    // row_owner_ follows the batch's logits rows in order: decode rows, then prompt ends
+    for (size_t i = 0; i < row_owner_.size(); ++i)
+      on_logits(*row_owner_[i], logits + static_cast<int64_t>(i) * runner_.n_vocab());
+  }
+  for (size_t i = 0; i < live_.size();) {
+    if (live_[i]->done) {
+      runner_.kv().remove_sequence(live_[i]->seq);
+      live_.erase(live_.begin() + static_cast<int64_t>(i));
+    } else {
+      ++i;
+    }
+  }
+  admit();
+  return !live_.empty();
+}
+
+void Generator::run() {
+  while (step()) {
+  }
+}
+
+}  // namespace moeinfer
