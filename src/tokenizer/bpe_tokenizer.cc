@@ -20,6 +20,11 @@ BpeTokenizer::BpeTokenizer(BpeTokenizerParts parts) : p_(std::move(parts)) {
     id_text_[t.id] = t.content;
     id_kind_[t.id] = t.special ? Kind::kAddedSpecial : Kind::kAdded;
   }
+  eog_ = p_.eog;
+  eog_.push_back(p_.eos);
+  std::erase_if(eog_, [&](int32_t id) { return id < 0 || static_cast<size_t>(id) >= id_text_.size(); });
+  std::sort(eog_.begin(), eog_.end());
+  eog_.erase(std::unique(eog_.begin(), eog_.end()), eog_.end());
 }
 
 const std::string& BpeTokenizer::token_text(int32_t id) const {

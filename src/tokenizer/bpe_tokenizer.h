@@ -38,6 +38,7 @@ struct BpeTokenizerParts {
   std::unique_ptr<Decoder> decoder;          // may be null: tokens joined with ' '
   PostProcessor post;
   int32_t bos = -1, eos = -1;                // -1 when unknown
+  std::vector<int32_t> eog;                  // end-of-generation ids besides eos, any order
   int64_t n_vocab = 0;                       // at least this many ids (GGUF: the token array's length)
 };
 
@@ -52,6 +53,8 @@ class BpeTokenizer : public Tokenizer {
   int64_t n_vocab() const override { return static_cast<int64_t>(id_text_.size()); }
   int32_t bos_id() const override { return p_.bos; }
   int32_t eos_id() const override { return p_.eos; }
+  // eos plus parts.eog, sorted and unique; ids outside [0, n_vocab()) are dropped.
+  std::vector<int32_t> eog_ids() const override { return eog_; }
   bool add_bos() const override { return !p_.post.prefix.empty(); }
 
   // The token string of an id ("" when the id is unknown).
@@ -62,6 +65,7 @@ class BpeTokenizer : public Tokenizer {
   BpeTokenizerParts p_;
   std::vector<std::string> id_text_;  // id -> token string
   std::vector<Kind> id_kind_;
+  std::vector<int32_t> eog_;
 };
 
 }  // namespace moeinfer

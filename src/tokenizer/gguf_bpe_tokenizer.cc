@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "tokenizer/bpe_tokenizer.h"
+#include "tokenizer/gguf_tokenizer.h"
 
 namespace moeinfer {
 
@@ -150,6 +151,7 @@ std::unique_ptr<Tokenizer> make_gguf_bpe_tokenizer(const GgufFile& g) {
   parts.decoder->add_byte_level();
   parts.bos = token_id_key(g, "tokenizer.ggml.bos_token_id", n);
   parts.eos = token_id_key(g, "tokenizer.ggml.eos_token_id", n);
+  parts.eog = gguf_eog_ids(g, static_cast<int64_t>(n));
   if (g.get_bool("tokenizer.ggml.add_bos_token", family.add_bos) && parts.bos >= 0) parts.post.prefix.push_back(parts.bos);
   if (g.get_bool("tokenizer.ggml.add_eos_token", false) && parts.eos >= 0) parts.post.suffix.push_back(parts.eos);
   return std::make_unique<BpeTokenizer>(std::move(parts));

@@ -7,7 +7,8 @@
 //    that name, applied in sequence (each splits the pieces of the previous one, keeping matches
 //    and the text between them), then the byte-level spelling; llama3 names imply ignore_merges;
 //  - BOS is prepended when tokenizer.ggml.add_bos_token says so (default: true for the llama3
-//    names, false otherwise, as in llama.cpp); EOS appended when add_eos_token is true.
+//    names, false otherwise, as in llama.cpp); EOS appended when add_eos_token is true;
+//  - eog_ids(): eos, eot and eom ids (gguf_eog_ids in gguf_tokenizer.h).
 #pragma once
 #include <memory>
 

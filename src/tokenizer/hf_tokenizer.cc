@@ -194,6 +194,32 @@ std::string config_token(const Json& cfg, const char* key, const std::string& fi
   throw Error(file, key, "expected a string or an object with \"content\"");
 }
 
+// Appends the eos_token_id of a model's config.json or generation_config.json (when the file
+// exists): an integer, a list of integers, or null. Negative values ("none") are skipped; ids the
+// vocabulary lacks are dropped later by BpeTokenizer.
+void add_config_eos_ids(const fs::path& path, std::vector<int32_t>* out) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return;
+  const std::string file = path.string();
+  const Json cfg = parse_json_file(file);
+  if (!cfg.is_object()) throw Error(file, "", "expected a JSON object");
+  const Json* v = hfjson::member(cfg, "eos_token_id");
+  if (!v) return;
+  std::vector<const Json*> items;
+  if (v->is_array()) {
+    for (const Json& e : *v) items.push_back(&e);
+  } else {
+    items.push_back(v);
+  }
+  for (const Json* e : items) {
+    if (!e->is_number_integer())
+      throw Error(file, "eos_token_id", "expected an integer or a list of integers, got " + v->dump().substr(0, 80));
+    if (!e->is_number_unsigned() && e->get<int64_t>() < 0) continue;
+    const uint64_t id = e->get<uint64_t>();
+    if (id < static_cast<uint64_t>(INT32_MAX)) out->push_back(static_cast<int32_t>(id));  // else no vocabulary has it
+  }
+}
+
 fs::path resolve_tokenizer_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
@@ -269,6 +295,10 @@ std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path) {
     }
   }
   if (parts.bos < 0 && !parts.post.prefix.empty()) parts.bos = parts.post.prefix.front();
+  // The model's end-of-generation ids beside the tokenizer's eos (Llama 3.1 instruct lists
+  // <|end_of_text|>, <|eom_id|> and <|eot_id|> in generation_config.json).
+  add_config_eos_ids(tf.parent_path() / "config.json", &parts.eog);
+  add_config_eos_ids(tf.parent_path() / "generation_config.json", &parts.eog);
 
   for (int32_t id : parts.post.prefix)
     if (id > max_id) throw Error(file, "post_processor", "expected token ids of the vocabulary, got " + std::to_string(id));

@@ -11,6 +11,11 @@
 // the Llama-family classes (LlamaTokenizer[Fast], CodeLlamaTokenizer[Fast], GemmaTokenizer[Fast])
 // the post-processor is rebuilt from add_bos_token (default true) and add_eos_token (default
 // false), as HF transformers does when it loads them (DeepSeek-V3's BOS comes from this rule).
+//
+// eog_ids(): the tokenizer's eos plus eos_token_id of config.json and generation_config.json
+// beside tokenizer.json, each optional: an integer, a list of integers or null. Anything else is
+// an Error naming the file and eos_token_id; negative values and ids outside the vocabulary are
+// left out.
 #pragma once
 #include <memory>
 #include <string>

@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "formats/gguf_reader.h"
+#include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/utf8.h"
 
 namespace moeinfer {
@@ -93,6 +94,7 @@ SpmTokenizer::SpmTokenizer(const GgufFile& g) {
   bos_ = id_key("tokenizer.ggml.bos_token_id", -1);
   eos_ = id_key("tokenizer.ggml.eos_token_id", -1);
   unk_ = id_key("tokenizer.ggml.unknown_token_id", -1);
+  eog_ = gguf_eog_ids(g, static_cast<int64_t>(n));
   add_bos_ = g.get_bool("tokenizer.ggml.add_bos_token", true) && bos_ >= 0;
   add_space_prefix_ = g.get_bool("tokenizer.ggml.add_space_prefix", true);
 

@@ -26,7 +26,8 @@ enum class TokenType : int32_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserD
 class SpmTokenizer : public Tokenizer {
  public:
   // Reads tokenizer.ggml.{tokens,scores,token_type,bos_token_id,eos_token_id,unknown_token_id,
-  // add_bos_token,add_space_prefix}; throws Error naming the key on malformed data.
+  // add_bos_token,add_space_prefix,eot_token_id,eom_token_id}; throws Error naming the key on
+  // malformed data.
   explicit SpmTokenizer(const GgufFile& gguf);
 
   std::vector<int32_t> encode(const std::string& text, bool add_special, bool parse_special) const override;
@@ -35,6 +36,7 @@ class SpmTokenizer : public Tokenizer {
   int64_t n_vocab() const override { return static_cast<int64_t>(pieces_.size()); }
   int32_t bos_id() const override { return bos_; }
   int32_t eos_id() const override { return eos_; }
+  std::vector<int32_t> eog_ids() const override { return eog_; }
   bool add_bos() const override { return add_bos_; }
 
   const std::string& piece(int32_t id) const { return pieces_[id]; }
@@ -51,6 +53,7 @@ class SpmTokenizer : public Tokenizer {
   std::vector<int32_t> specials_;  // control / user-defined / unknown ids, matched in raw text
   int32_t byte_ids_[256];
   int32_t bos_ = -1, eos_ = -1, unk_ = -1;
+  std::vector<int32_t> eog_;  // gguf_eog_ids(): eos, eot, eom
   bool add_bos_ = true, add_space_prefix_ = true;
 };
 

@@ -22,6 +22,15 @@ class Tokenizer {
   virtual int64_t n_vocab() const = 0;
   virtual int32_t bos_id() const = 0;  // -1 when none
   virtual int32_t eos_id() const = 0;  // -1 when none
+  // End-of-generation ids: sampling any of them ends a sequence (the id itself is not part of
+  // the text). Sorted, unique, each in [0, n_vocab()), never -1; may be empty. Where they come
+  // from: GGUF: tokenizer.ggml.{eos,eot,eom}_token_id (gguf_tokenizer.h); Hugging Face: the
+  // tokenizer's eos plus eos_token_id of config.json and generation_config.json (hf_tokenizer.h).
+  // The default is eos_id() alone.
+  virtual std::vector<int32_t> eog_ids() const {
+    const int32_t e = eos_id();
+    return e >= 0 && e < n_vocab() ? std::vector<int32_t>{e} : std::vector<int32_t>{};
+  }
   virtual bool add_bos() const = 0;
 };
 

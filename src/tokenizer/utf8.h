@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace moeinfer {
 
@@ -13,7 +14,17 @@ inline size_t utf8_char_len(const std::string& s, size_t off) {
   return off + len > s.size() ? s.size() - off : len;
 }
 
-// Replaces every invalid UTF-8 sequence with U+FFFD (one per maximal invalid subpart).
+// Replaces every invalid UTF-8 sequence with U+FFFD (one per maximal invalid subpart, the
+// Unicode "best practice" of chapter 3, U+FFFD substitution). A sequence cut off by the end of s
+// is invalid too: its valid beginning becomes one U+FFFD.
 std::string utf8_sanitize(const std::string& s);
+
+// Length (0..3) of the longest suffix of s that is the valid beginning of a UTF-8 character not
+// yet complete: a lead byte C2..F4 followed by fewer continuation bytes than it needs, each in
+// the range Unicode Table 3-7 allows at its place. More bytes may complete it, so a streamer
+// holds these back. Invariant used by streaming (see runtime/utf8_stream.h): with t that length
+// and any bytes x, utf8_sanitize(s + x) == utf8_sanitize(s[0, n-t)) + utf8_sanitize(s[n-t, n) + x),
+// since the cut is at a lead byte and no maximal invalid subpart runs across a lead byte.
+size_t utf8_incomplete_tail(std::string_view s);
 
 }  // namespace moeinfer
