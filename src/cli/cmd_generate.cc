@@ -96,11 +96,10 @@ std::string result_json(const std::vector<int32_t>& prompt, const GenResult& r, 
   return j.str();
 }
 
+// The model's end-of-generation ids (--stop-at-eos stops at any of them).
 std::vector<int32_t> eog_ids(const Model& m) {
-  std::vector<int32_t> ids;
-  if (const Tokenizer* tok = m.tokenizer())
-    if (tok->eos_id() >= 0) ids.push_back(tok->eos_id());
-  return ids;
+  const Tokenizer* tok = m.tokenizer();
+  return tok ? tok->eog_ids() : std::vector<int32_t>{};
 }
 
 // --jsonl: every line's prompt as a parallel sequence; one output line per prompt, in order.
@@ -164,7 +163,7 @@ int cmd_generate(int argc, char** argv) {
       {"--n-predict", "-n", "N", "tokens to generate (required; with --jsonl a line's \"n\" wins, default 16)"},
       {"--greedy", "", "", "argmax decoding (same as --temp 0)"},
       {"--step-logits", "", "", "also output the logits that chose each generated token"},
-      {"--stop-at-eos", "", "", "stop when the end-of-sequence token is generated"},
+      {"--stop-at-eos", "", "", "stop when an end-of-generation token (EOS, EOT, EOM; config eos_token_id) is generated"},
       {"--draft", "", "KIND", "speculative decoding with a drafter: mtp (DeepSeek-V3 MTP module) or ngram"},
       {"--mtp-speculative", "", "", "same as --draft mtp"},
       {"--draft-max", "", "N", "most tokens drafted per step (default: 1 for mtp, 4 for ngram)"},

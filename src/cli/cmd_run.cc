@@ -10,6 +10,7 @@
 #include "cli/sampling_options.h"
 #include "runtime/mtp_runner.h"
 #include "tokenizer/chat_template.h"
+#include "engine/generator.h"
 #include "runtime/sampler.h"
 #include "runtime/speculative.h"
 
@@ -21,6 +22,7 @@ int cmd_run(int argc, char** argv) {
       {"--prompt", "-p", "TEXT", "prompt (default: \"Once upon a time\")"},
       {"--n-predict", "-n", "N", "tokens to generate (default 128; stops early at end-of-sequence)"},
       {"--chat", "", "", "wrap the prompt in the model's chat template"},
+      {"--stop", "", "TEXT", "also stop when the generated text contains TEXT (not printed)"},
       {"--draft", "", "KIND", "speculative decoding with a drafter: mtp (DeepSeek-V3 MTP module) or ngram"},
       {"--draft-max", "", "N", "most tokens drafted per step (default: 1 for mtp, 4 for ngram)"},
   };
@@ -62,19 +64,18 @@ int cmd_run(int argc, char** argv) {
                static_cast<long long>(m.config().dim), rt.load_seconds, rt.pool->size(),
                isa_name(rt.kernels->isa()), static_cast<unsigned long long>(so.seed));
 
-  auto session = rt.new_session(a, 256, draft_kind.empty() ? 0 : max_draft);
-  if (static_cast<int64_t>(ids.size()) + n_gen > session->capacity())
-    std::fprintf(stderr, "moeinfer: note: generation stops at the context length %lld\n",
-                 static_cast<long long>(session->capacity()));
   Sampler sampler(so);
   if (!a.flag("--chat")) stream_out(prompt);
-  std::vector<int32_t> history = ids;
   const double t0 = now_seconds();
   double t1 = t0;
   int64_t produced = 0;
   const int64_t nv = m.config().n_vocab;
   DraftStats stats;
   if (!draft_kind.empty()) {
+    auto session = rt.new_session(a, 256, max_draft);
+    if (static_cast<int64_t>(ids.size()) + n_gen > session->capacity())
+      std::fprintf(stderr, "moeinfer: note: generation stops at the context length %lld\n",
+                   static_cast<long long>(session->capacity()));
     std::unique_ptr<MtpRunner> runner;
     std::unique_ptr<Drafter> drafter;
     if (draft_kind == "mtp") {
@@ -85,6 +86,7 @@ int cmd_run(int argc, char** argv) {
     }
     SpeculativeOptions o;
     o.n_gen = std::min<int64_t>(n_gen, session->capacity() - static_cast<int64_t>(ids.size()));
+    if (a.has("--stop")) throw UsageError("--stop", "does not combine with --draft yet");
     o.max_draft = max_draft;
     o.stop_at_eos = true;
     o.eos = tok->eos_id();
@@ -92,20 +94,29 @@ int cmd_run(int argc, char** argv) {
       if (t != tok->eos_id()) stream_out(tok->token_to_piece(t));
     };
     produced = static_cast<int64_t>(speculative_generate(*session, *drafter, sampler, ids, o, &stats).size());
-  } else {
-    const float* logits = session->eval(ids, false);
-    t1 = now_seconds();
-    for (; produced < n_gen; ++produced) {
-      int32_t next = sampler.sample(logits, nv, history);
-      if (next == tok->eos_id()) break;
-      stream_out(tok->token_to_piece(next));
-      history.push_back(next);
-      if (produced + 1 == n_gen || session->pos() >= session->capacity()) {
-        ++produced;
-        break;
-      }
-      logits = session->eval(&next, 1, false);
-    }
+  } else if (n_gen > 0) {
+    auto runner = rt.new_runner(a, 256, 1);
+    if (static_cast<int64_t>(ids.size()) + n_gen > runner->context())
+      std::fprintf(stderr, "moeinfer: note: generation stops at the context length %lld\n",
+                   static_cast<long long>(runner->context()));
+    GeneratorOptions go;
+    go.max_parallel = 1;
+    go.tokenizer = tok;
+    Generator gen(*runner, go);
+    GenRequest r;
+    r.prompt = ids;
+    r.n_predict = n_gen;
+    r.sampling = so;
+    r.stop_at_eog = true;
+    r.eog = tok->eog_ids();
+    if (a.has("--stop")) r.stop = {a.str("--stop")};
+    r.on_text = [](const std::string& text) { stream_out(text); };
+    gen.add(std::move(r));
+    gen.run();
+    const GenResult& res = gen.result(0);
+    if (res.finish == FinishReason::kError) throw Error(m.path(), "generate", res.error);
+    produced = static_cast<int64_t>(res.generated.size()) - (res.finish == FinishReason::kStop ? 1 : 0);
+    t1 = res.prefill_end > 0 ? res.prefill_end : t0;
   }
   const double t2 = now_seconds();
   stream_out("\n");

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/error.h"
+#include "runtime/text_stream.h"
 
 namespace moeinfer {
 
@@ -26,7 +27,8 @@ double now() {
 }  // namespace
 
 struct Generator::Live {
-  Live(int64_t i, int32_t s, const GenRequest& r) : index(i), seq(s), history(r.prompt), sampler(r.sampling) {}
+  Live(int64_t i, int32_t s, const GenRequest& r)
+      : index(i), seq(s), history(r.prompt), sampler(r.sampling), text(r.stop) {}
   int64_t index;                 // request / result index
   int32_t seq;                   // KV store sequence
   int64_t fed = 0;               // prompt tokens fed so far
@@ -34,6 +36,7 @@ struct Generator::Live {
   Sampler sampler;
   int32_t next = -1;             // sampled, not yet fed
   bool done = false;
+  TextStream text;               // pieces -> whole characters, stop strings held back
 };
 
 Generator::Generator(BatchRunner& runner, const GeneratorOptions& o) : runner_(runner), o_(o) {
@@ -72,11 +75,18 @@ void Generator::admit() {
   }
 }
 
+void Generator::emit(Live& l, const std::string& text) {
+  if (text.empty()) return;
+  results_[static_cast<size_t>(l.index)].text += text;
+  if (const auto& cb = requests_[static_cast<size_t>(l.index)].on_text) cb(text);
+}
+
 void Generator::finish(Live& l, FinishReason why, const std::string& error) {
   GenResult& r = results_[static_cast<size_t>(l.index)];
   r.finish = why;
   r.error = error;
   l.done = true;
+  if (o_.tokenizer) emit(l, l.text.flush());  // "" after a stop string
 }
 
 void Generator::on_logits(Live& l, const float* logits) {
@@ -89,8 +99,9 @@ void Generator::on_logits(Live& l, const float* logits) {
   l.history.push_back(tok);
   if (r.generated.size() == 1) r.prefill_end = now();
   const bool eog = q.stop_at_eog && std::binary_search(q.eog.begin(), q.eog.end(), tok);
-  if (!eog && q.on_token) q.on_token(tok);
-  if (eog) finish(l, FinishReason::kStop);
+  bool stopped = false;
+  if (!eog && o_.tokenizer) emit(l, l.text.push(o_.tokenizer->token_to_piece(tok), &stopped));
+  if (eog || stopped) finish(l, FinishReason::kStop);
   else if (static_cast<int64_t>(r.generated.size()) >= q.n_predict) finish(l, FinishReason::kLength);
   else if (runner_.kv().length(l.seq) >= runner_.context()) finish(l, FinishReason::kContext);
   else l.next = tok;

@@ -10,7 +10,11 @@
 //   - the token limit (n_predict tokens generated),
 //   - an end-of-generation id (request.eog, when stop_at_eog) — the id is kept in `generated`
 //     but not streamed,
+//   - a stop string (request.stop) completed in the text, matched across token boundaries; it
+//     and anything after it are never emitted,
 //   - the context end (the sequence's next position would reach the runner's context).
+// Text is streamed through a TextStream (runtime/text_stream.h): pieces never split a UTF-8
+// character, and text that may still become a stop string is held back until it cannot.
 // A sequence that cannot get KV blocks finishes with an error; the others go on.
 #pragma once
 #include <cstdint>
@@ -34,21 +38,24 @@ struct GenRequest {
   SamplerOptions sampling;
   bool stop_at_eog = false;
   std::vector<int32_t> eog;      // ids that end generation when stop_at_eog
+  std::vector<std::string> stop;  // stop strings (need GeneratorOptions::tokenizer)
   bool step_logits = false;      // keep the logits row that chose each token
-  // Streams the text of each generated token as it is produced (not called for an EOG id).
-  std::function<void(int32_t token)> on_token;
+  // Streams generated text as it becomes final (needs GeneratorOptions::tokenizer).
+  std::function<void(const std::string& text)> on_text;
 };
 
 struct GenResult {
   std::vector<int32_t> generated;
   std::vector<float> step_logits;  // [generated][n_vocab] when requested
+  std::string text;                // the emitted text (with a tokenizer): before any stop string
   FinishReason finish = FinishReason::kNone;
   std::string error;               // when finish == kError
   double prefill_end = 0.0;        // seconds (steady clock) when the first token was sampled
 };
 
 struct GeneratorOptions {
-  int64_t max_parallel = 4;  // sequences live at once
+  int64_t max_parallel = 4;             // sequences live at once
+  const Tokenizer* tokenizer = nullptr; // token pieces for text and stop strings (none: ids only)
 };
 
 class Generator {
@@ -70,6 +77,7 @@ class Generator {
   struct Live;
   void admit();
   void finish(Live& l, FinishReason why, const std::string& error = "");
+  void emit(Live& l, const std::string& text);
   // After a forward pass: sample from `logits` for the sequence; decides whether it goes on.
   void on_logits(Live& l, const float* logits);
 
