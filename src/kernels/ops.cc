@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/profiler.h"
+#include "kernels/matmul_list.h"
 #include "kernels/qmatmul/qmatmul.h"
 
 #include <cmath>
@@ -127,75 +128,19 @@ void split_work(ThreadPool& pool, int64_t n, int64_t work, const Fn& fn) {
   });
 }
 
-// Quantized weights: the activation rows are quantized once (kernels/quant_act: the reference's
-// bytes at every ISA; the tokens split over the threads for a batch), then the weight rows are
-// split over the threads.
-const uint8_t* quantize_activations(const Kernels& k, ThreadPool& pool, DType at, const float* x, int64_t cols,
-                                    int64_t n_tok, uint64_t* xq_row) {
-  ScopedOp prof(OpKind::kQuantizeAct);
-  dtype_row_bytes(at, static_cast<uint64_t>(cols), xq_row);
-  const uint64_t row = *xq_row;
-  static thread_local std::vector<uint8_t> xq;  // grows to the largest batch, then is reused
-  if (xq.size() < row * n_tok) xq.resize(row * n_tok);
-  uint8_t* out = xq.data();
-  const QuantActFn quant = k.quant_act(at);
-  if (!quant) throw Error("", "activations", std::string("no quantizer for ") + dtype_name(at));
-  if (pool.size() == 1 || n_tok < 4) {
-    for (int64_t t = 0; t < n_tok; ++t) quant(x + t * cols, cols, out + t * row);
-  } else {
-    pool.run([&](int th, int nt) {
-      int64_t t0, t1;
-      split_range(n_tok, th, nt, 1, &t0, &t1);
-      for (int64_t t = t0; t < t1; ++t) quant(x + t * cols, cols, out + t * row);
-    });
-  }
-  return out;
-}
-
-void qmatmul_quantized(const Kernels& k, ThreadPool& pool, const TensorView& w, const uint8_t* xq, uint64_t xq_row,
-                       int64_t n_tok, float* y, int64_t ldy) {
-  const QMatmulFn fn = w.layout == Layout::kRows8 ? k.qmatmul_r8(w.type) : k.qmatmul(w.type);
-  if (!fn) throw Error("", "tensor '" + w.name + "'", "no kernel for its interleaved layout at this ISA");
-  QMatmulArgs a{w.data, w.row_bytes(), w.cols(), xq, xq_row, n_tok, y, ldy > 0 ? ldy : w.rows()};
-  split_work(pool, w.rows(), w.rows() * w.cols() * n_tok, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
-}
-
-void qmatmul_rows(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
-                  int64_t ldy) {
-  uint64_t xq_row = 0;
-  const uint8_t* xq = quantize_activations(k, pool, activation_type(w.type), x, w.cols(), n_tok, &xq_row);
-  qmatmul_quantized(k, pool, w, xq, xq_row, n_tok, y, ldy);
+// The list scratch of callers outside a forward pass (tools, tests); the forward pass passes its
+// run state's (model/transformer.h).
+MatmulScratch& fallback_scratch() {
+  static thread_local MatmulScratch s;
+  return s;
 }
 
 }  // namespace
 
 void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
             int64_t ldy) {
-  ScopedOp prof(OpKind::kMatmul);
-  if (activation_type(w.type) != DType::kF32) {
-    qmatmul_rows(k, pool, w, x, n_tok, y, ldy);
-    return;
-  }
-  const MatmulFn fn = k.matmul(w.type);
-  MatmulArgs a{w.data, w.row_bytes(), w.cols(), x, n_tok, y, ldy > 0 ? ldy : w.rows(),
-               w.block_scale, w.scale_cols, w.block_rows, w.block_cols, w.scale_row0};
-  split_work(pool, w.rows(), w.rows() * w.cols() * n_tok, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
-}
-
-void matmul_shared_input(const Kernels& k, ThreadPool& pool, std::initializer_list<MatmulJob> jobs, const float* x,
-                         int64_t n_tok) {
-  const DType at = activation_type(jobs.begin()->w->type);
-  bool shared = at != DType::kF32;
-  for (const MatmulJob& j : jobs)
-    shared = shared && activation_type(j.w->type) == at && j.w->cols() == jobs.begin()->w->cols();
-  if (!shared) {
-    for (const MatmulJob& j : jobs) matmul(k, pool, *j.w, x, n_tok, j.y);
-    return;
-  }
-  ScopedOp prof(OpKind::kMatmul);
-  uint64_t xq_row = 0;
-  const uint8_t* xq = quantize_activations(k, pool, at, x, jobs.begin()->w->cols(), n_tok, &xq_row);
-  for (const MatmulJob& j : jobs) qmatmul_quantized(k, pool, *j.w, xq, xq_row, n_tok, j.y, 0);
+  const MatmulJob job{&w, x, n_tok, y, ldy};
+  matmul_list(k, pool, &job, 1, fallback_scratch());
 }
 
 void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,

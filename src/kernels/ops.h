@@ -2,7 +2,6 @@
 // a small fraction of the time next to the matmuls). Every buffer is F32 and contiguous.
 #pragma once
 #include <cstdint>
-#include <initializer_list>
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
@@ -30,21 +29,15 @@ void rope_neox(float* x, int64_t n_rot, const float* cs);
 // call the kernel table's softmax() instead.
 void softmax(float* x, int64_t n);
 
-// Y = X · Wᵀ with the table's kernel for W's type, rows split over the pool's threads.
+// Y = X · Wᵀ with the table's kernel for W's type, rows split over the pool's threads: a list of
+// one job (kernels/matmul_list.h) on a per-thread scratch. The forward pass calls matmul_list
+// with its run state's scratch instead.
 // W ne = {cols, rows}; X is [n_tok][cols]; Y is [n_tok][ldy] (ldy defaults to rows).
 void matmul(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
             int64_t ldy = 0);
 
 // Y = X · W (W applied transposed): W ne = {cols, rows}; X is [n_tok][rows]; Y is [n_tok][ldy]
 // with cols outputs per token. Columns are split over the pool's threads.
-// Several matmuls of the same input x (q/k/v, gate/up): quantized weights with one activation
-// type share one quantization of x; otherwise each runs as matmul(). y rows are w.rows() apart.
-struct MatmulJob {
-  const TensorView* w;
-  float* y;
-};
-void matmul_shared_input(const Kernels& k, ThreadPool& pool, std::initializer_list<MatmulJob> jobs, const float* x,
-                         int64_t n_tok);
 
 void matmul_t(const Kernels& k, ThreadPool& pool, const TensorView& w, const float* x, int64_t n_tok, float* y,
               int64_t ldy);

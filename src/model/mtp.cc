@@ -15,10 +15,10 @@ void mtp_forward(const ForwardContext& ctx, const ModelConfig& c, const MtpWeigh
     rmsnorm(cat, s.xb.data(), w.enorm, dim, c.norm_eps);
     rmsnorm(cat + dim, hidden + t * dim, w.hnorm, dim, c.norm_eps);
   }
-  matmul(ctx.kernels, ctx.pool, w.eh_proj, ms.cat.data(), n, s.x.data());
+  matmul1(ctx, s, w.eh_proj, ms.cat.data(), n, s.x.data());
   layer_forward(ctx, c, w.block, c.n_layers, c.layer_is_moe(c.n_layers), /*kv_layer=*/0, kv, s, b);
   for (int64_t t = 0; t < n; ++t) rmsnorm(s.xb.data() + t * dim, s.x.data() + t * dim, w.head_norm, dim, c.norm_eps);
-  matmul(ctx.kernels, ctx.pool, w.head, s.xb.data(), n, logits);
+  matmul1(ctx, s, w.head, s.xb.data(), n, logits);
 }
 
 }  // namespace moeinfer

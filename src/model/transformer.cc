@@ -29,6 +29,10 @@ namespace {
 size_t sz(int64_t a, int64_t b) { return static_cast<size_t>(a * b); }
 }  // namespace
 
+void matmul_jobs(const ForwardContext& ctx, RunState& s, const MatmulJob* jobs, int64_t n) {
+  matmul_list(ctx.kernels, ctx.pool, jobs, n, s.mm);
+}
+
 RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threads) : max_batch(b) {
   const int64_t nh = c.attn.n_heads;
   const int64_t window_ctx = c.attn.sliding_window > 0 ? std::min(c.attn.sliding_window, max_ctx) : max_ctx;
@@ -57,8 +61,13 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
     expert_count.resize(e.n_experts);
     active_experts.resize(e.n_experts);
     expert_views.resize(e.n_experts);
-    xg.resize(sz(b, c.dim));
-    yg.resize(sz(b, c.dim));
+    const int64_t routed_rows = b * e.n_experts_per_tok;
+    xg.resize(sz(routed_rows, c.dim));
+    yg.resize(sz(routed_rows, c.dim));
+    moe_h1.resize(sz(routed_rows, e.expert_ffn_dim) + sz(b, e.n_shared_experts * e.expert_ffn_dim));
+    moe_h3.resize(moe_h1.size());
+    expert_row0.resize(e.n_experts);
+    jobs.reserve(static_cast<size_t>(2 * (e.n_experts + 1)));
     moe_acc.resize(sz(b, c.dim));
   }
   x.resize(sz(b, c.dim));
@@ -72,6 +81,13 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
   h3.resize(sz(b, ffn));
   scores.resize(sz(n_threads, window_ctx));
   inv_freq = rope_inv_freq(c.rope);
+  // Matmul lists: the widest input and the most rows one list quantizes (a MoE layer's experts
+  // plus its shared expert), the most items (two matrices per expert, one range per thread).
+  int64_t cols = std::max({c.dim, ffn, att_w, c.attn.n_heads * c.attn.head_dim});
+  if (c.mla) cols = std::max({cols, c.mla->kv_lora_rank, c.mla->q_lora_rank});
+  const int64_t k_routed = c.moe ? c.moe->n_experts_per_tok + 1 : 1;
+  const int64_t max_jobs = c.moe ? 2 * (c.moe->n_experts + 1) : 4;
+  mm.reserve(matmul_scratch_bytes(b * k_routed + b, cols), max_jobs * n_threads, max_jobs);
   const int64_t n_rot = c.mla ? c.mla->qk_rope_dim : c.rope.n_rot;
   rope_cs.resize(sz(b, std::max<int64_t>(n_rot, 2)));
   segs.resize(static_cast<size_t>(b));
@@ -136,7 +152,7 @@ void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights
   if (logits == nullptr || b.n_out == 0) return;
   for (int64_t i = 0; i < b.n_out; ++i)
     rmsnorm(s.xb.data() + i * dim, s.x.data() + b.out_rows[i] * dim, w.output_norm, dim, c.norm_eps);
-  matmul(ctx.kernels, ctx.pool, w.output, s.xb.data(), b.n_out, logits);
+  matmul1(ctx, s, w.output, s.xb.data(), b.n_out, logits);
 }
 
 }  // namespace moeinfer

@@ -13,6 +13,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "kernels/matmul_list.h"
 #include "model/config.h"
 #include "model/expert_source.h"
 #include "model/weights.h"
@@ -27,6 +28,15 @@ struct ForwardContext {
   bool mla_absorbed = true;  // MLA form: absorbed (latent cache) or naive (per-head K/V cache)
   ExpertSource* experts = nullptr;  // routed experts of MoE layers (model/expert_source.h); required for MoE
 };
+
+// Matmuls of the forward pass: one list (kernels/matmul_list.h) on the run state's scratch.
+struct RunState;
+void matmul_jobs(const ForwardContext& ctx, RunState& s, const MatmulJob* jobs, int64_t n);
+inline void matmul1(const ForwardContext& ctx, RunState& s, const TensorView& w, const float* x, int64_t n_tok,
+                    float* y, int64_t ldy = 0) {
+  const MatmulJob job{&w, x, n_tok, y, ldy};
+  matmul_jobs(ctx, s, &job, 1);
+}
 
 // The K/V row sizes a cache needs for this config and MLA form.
 void kv_cache_dims(const ModelConfig& c, bool mla_absorbed, int64_t* k_dim, int64_t* v_dim);
@@ -66,6 +76,7 @@ struct RunState {
   // [max_keys][kv_dim], per-thread tiles.
   int64_t max_keys = 0, tile_floats = 0;
   ScratchF32 att_kt, att_vals, att_tiles;
+  MatmulScratch mm;  // quantized inputs and items of the current matmul list
   // MLA
   std::vector<float> q_a;      // [B][q_lora_rank]
   std::vector<float> kv_a;     // [B][kv_lora_rank + rope]
@@ -84,8 +95,11 @@ struct RunState {
   std::vector<int64_t> expert_count;   // [n_experts]
   std::vector<int32_t> active_experts;  // [n_experts] ids with tokens this batch, ascending
   std::vector<const FfnWeights*> expert_views;  // [n_experts] their weights (ExpertSource)
-  std::vector<float> xg;       // [B][dim] gathered rows for one expert
-  std::vector<float> yg;       // [B][dim] that expert's output
+  std::vector<float> xg;       // [B·top_k][dim] every active expert's gathered rows, expert after expert
+  std::vector<float> yg;       // [B·top_k][dim] their outputs
+  std::vector<float> moe_h1, moe_h3;  // [B·top_k·ffn_e + B·shared ffn] gate / up of the whole list
+  std::vector<int64_t> expert_row0;   // [n_experts] first row of each active expert in xg
+  std::vector<MatmulJob> jobs;        // [2·(n_experts + 1)] a MoE layer's work lists
   std::vector<float> moe_acc;  // [B][dim] routed sum
 };
 

@@ -84,21 +84,25 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, int64_t 
       const __m256 d8 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * kGb)));
       dw[g] = _mm512_permutexvar_ps(dup, _mm512_castps256_ps512(d8));
     }
+    // Lanes 2j and 2j+1 summed in int32 first (both then hold row j's exact block dot product),
+    // so each row takes one F32 term per block, float(Σ w·x)·(d_w·d_x), as the AMX kernel does:
+    // which kernel computes a token (batch size, position in the batch) must not change its bits.
     for (int t = 0; t < T; ++t) {
       const XSum q = xs[(t0 + t) * nb + b];
-      const __m512i cv = _mm512_set1_epi32(q.c);
+      const __m512i cv = _mm512_set1_epi32(2 * q.c);
       const __m512 dx = _mm512_set1_ps(q.d);
-      for (int g = 0; g < G; ++g)
-        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s[g][t], cv)), _mm512_mul_ps(dw[g], dx), acc[g][t]);
+      for (int g = 0; g < G; ++g) {
+        const __m512i row = _mm512_add_epi32(s[g][t], _mm512_shuffle_epi32(s[g][t], _MM_PERM_CDAB));
+        acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(row, cv)), _mm512_mul_ps(dw[g], dx), acc[g][t]);
+      }
     }
   }
-  // lanes 2j and 2j+1 -> row j
+  // lanes 2j (= 2j+1) -> row j
   const __m512i even = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
   for (int g = 0; g < G; ++g)
-    for (int t = 0; t < T; ++t) {
-      const __m512 pairs = _mm512_add_ps(acc[g][t], _mm512_permute_ps(acc[g][t], 0xB1));
-      _mm256_storeu_ps(a.y + (t0 + t) * a.ldy + (g0 + g * gs) * 8, _mm512_castps512_ps256(_mm512_permutexvar_ps(even, pairs)));
-    }
+    for (int t = 0; t < T; ++t)
+      _mm256_storeu_ps(a.y + (t0 + t) * a.ldy + (g0 + g * gs) * 8,
+                       _mm512_castps512_ps256(_mm512_permutexvar_ps(even, acc[g][t])));
 }
 
 template <DType kType, int G>

@@ -135,8 +135,10 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   sh.window = c.attn.sliding_window;
   sh.scale = c.attn.softmax_scale > 0.0 ? static_cast<float>(c.attn.softmax_scale)
                                         : 1.0f / std::sqrt(static_cast<float>(sh.hd));
-  matmul_shared_input(ctx.kernels, ctx.pool, {{&lw.wq, s.q.data()}, {&lw.wk, s.k.data()}, {&lw.wv, s.v.data()}},
-                      s.xb.data(), n);
+  const MatmulJob qkv[3] = {{&lw.wq, s.xb.data(), n, s.q.data()},
+                            {&lw.wk, s.xb.data(), n, s.k.data()},
+                            {&lw.wv, s.xb.data(), n, s.v.data()}};
+  matmul_jobs(ctx, s, qkv, 3);
 
   // RoPE on every q and k head of the batch (cosines and sines of each row's position, from
   // prepare_batch), then each row's K/V into the store at its (sequence, position).
@@ -158,7 +160,7 @@ void attention_block(const ForwardContext& ctx, const ModelConfig& c, const Laye
   if (s.n_short > 0) short_rows_attention(ctx, sh, kv, layer, s, b);
   for (int64_t g = 0; g < s.n_segs; ++g)
     if (s.segs[g].n >= 4) prefill_segment(ctx, sh, kv, layer, s, s.segs[g]);
-  matmul(ctx.kernels, ctx.pool, lw.wo, s.att.data(), n, s.out.data());
+  matmul1(ctx, s, lw.wo, s.att.data(), n, s.out.data());
 }
 
 }  // namespace moeinfer

@@ -19,15 +19,16 @@ struct Dims {
 void project_inputs(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights& w, RunState& s, int64_t n,
                     const Dims& d) {
   const float* x = s.xb.data();
-  if (c.mla->q_lora_rank > 0) {
+  // The projections of x in one list: q (or its low-rank q_a) and kv_a.
+  const bool lora = c.mla->q_lora_rank > 0;
+  const MatmulJob in[2] = {{lora ? &w.wq_a : &w.wq, x, n, lora ? s.q_a.data() : s.q.data()},
+                           {&w.wkv_a, x, n, s.kv_a.data()}};
+  matmul_jobs(ctx, s, in, 2);
+  if (lora) {
     const int64_t r = c.mla->q_lora_rank;
-    matmul(ctx.kernels, ctx.pool, w.wq_a, x, n, s.q_a.data());
     for (int64_t t = 0; t < n; ++t) rmsnorm(s.q_a.data() + t * r, s.q_a.data() + t * r, w.q_norm, r, c.norm_eps);
-    matmul(ctx.kernels, ctx.pool, w.wq_b, s.q_a.data(), n, s.q.data());
-  } else {
-    matmul(ctx.kernels, ctx.pool, w.wq, x, n, s.q.data());
+    matmul1(ctx, s, w.wq_b, s.q_a.data(), n, s.q.data());
   }
-  matmul(ctx.kernels, ctx.pool, w.wkv_a, x, n, s.kv_a.data());
   const int64_t kva = d.lora + d.rope;
   for (int64_t t = 0; t < n; ++t) {
     rmsnorm(s.latent.data() + t * d.lora, s.kv_a.data() + t * kva, w.kv_norm, d.lora, c.norm_eps);
@@ -86,12 +87,12 @@ void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights
   // Expand this batch: kv_b = wkv_b · latent -> per head [k_nope | v]; keys [k_nope | k_rope].
   const int64_t kvb = d.nh * (d.nope + d.vh), kva = d.lora + d.rope;
   if (w.wkv_b.valid()) {
-    matmul(ctx.kernels, ctx.pool, w.wkv_b, s.latent.data(), n, s.kv_b.data());
+    matmul1(ctx, s, w.wkv_b, s.latent.data(), n, s.kv_b.data());
   } else {  // split layout: k_nope = (W_ukᵀ)ᵀ · c, v = W_uv · c per head
     for (int64_t h = 0; h < d.nh; ++h) {
       matmul_t(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), s.latent.data(), n,
                s.kv_b.data() + h * (d.nope + d.vh), kvb);
-      matmul(ctx.kernels, ctx.pool, w.wv_b.rows_slice(h * d.vh, d.vh), s.latent.data(), n,
+      matmul1(ctx, s, w.wv_b.rows_slice(h * d.vh, d.vh), s.latent.data(), n,
              s.kv_b.data() + h * (d.nope + d.vh) + d.nope, kvb);
     }
   }
@@ -126,7 +127,7 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
       matmul_t(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride, d.nope), gather, n, s.q_abs.data() + h * d.lora,
                d.nh * d.lora);
     else  // wk_b stores W_ukᵀ per head: a plain matmul
-      matmul(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), gather, n, s.q_abs.data() + h * d.lora,
+      matmul1(ctx, s, w.wk_b.rows_slice(h * d.lora, d.lora), gather, n, s.q_abs.data() + h * d.lora,
              d.nh * d.lora);
   }
   // Each row's latent (K) and rotated k_rope (V) go into the store first.
@@ -146,7 +147,7 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
       std::memcpy(gather + t * d.lora, s.att_lat.data() + (t * d.nh + h) * d.lora, d.lora * sizeof(float));
     const TensorView uv = w.wkv_b.valid() ? w.wkv_b.rows_slice(h * stride + d.nope, d.vh)
                                           : w.wv_b.rows_slice(h * d.vh, d.vh);
-    matmul(ctx.kernels, ctx.pool, uv, gather, n, s.att.data() + h * d.vh, d.nh * d.vh);
+    matmul1(ctx, s, uv, gather, n, s.att.data() + h * d.vh, d.nh * d.vh);
   }
 }
 
@@ -162,7 +163,7 @@ void mla_block(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights
   project_inputs(ctx, c, w, s, n, d);
   if (ctx.mla_absorbed) mla_absorbed(ctx, c, w, layer, kv, s, b, d);
   else mla_naive(ctx, c, w, layer, kv, s, b, d);
-  matmul(ctx.kernels, ctx.pool, w.wo, s.att.data(), n, s.out.data());
+  matmul1(ctx, s, w.wo, s.att.data(), n, s.out.data());
 }
 
 }  // namespace moeinfer

@@ -21,7 +21,7 @@ ExpertSource& expert_source(const ForwardContext& ctx) {
 // Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
 void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n) {
   ScopedOp prof(OpKind::kRouting);
-  matmul(ctx.kernels, ctx.pool, w.gate, s.xb.data(), n, s.router.data());
+  matmul1(ctx, s, w.gate, s.xb.data(), n, s.router.data());
   const float* bias = nullptr;  // none
   if (w.gate_bias.valid()) {
     // The bias is F32 in every known checkpoint; read in place when aligned, else copied.
@@ -51,7 +51,7 @@ void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights
 void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n,
                 int64_t dim) {
   if (e.n_shared_experts > 0) {
-    swiglu_ffn(ctx, w.shared.w1, w.shared.w2, w.shared.w3, s.xb.data(), n, s.h1.data(), s.h3.data(), s.out.data());
+    swiglu_ffn(ctx, s, w.shared.w1, w.shared.w2, w.shared.w3, s.xb.data(), n, s.h1.data(), s.h3.data(), s.out.data());
     for (int64_t i = 0; i < n * dim; ++i) s.out[i] = s.moe_acc[i] + s.out[i];
   } else {
     std::memcpy(s.out.data(), s.moe_acc.data(), n * dim * sizeof(float));
@@ -63,7 +63,7 @@ void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights&
 void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer, RunState& s,
                int64_t n) {
   const MoeConfig& e = *c.moe;
-  const int64_t dim = c.dim, k = e.n_experts_per_tok, B = s.max_batch;
+  const int64_t dim = c.dim, k = e.n_experts_per_tok, B = s.max_batch, fe = e.expert_ffn_dim;
   route_batch(ctx, e, w, s, n);
   // Group tokens by expert.
   for (int64_t x = 0; x < e.n_experts; ++x) s.expert_count[x] = 0;
@@ -74,27 +74,62 @@ void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights
       s.expert_tokens[x * B + slot] = static_cast<int32_t>(t);
       s.expert_tok_w[x * B + slot] = s.route_w[t * k + j];
     }
-  std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
-  int64_t n_active = 0;
-  for (int64_t x = 0; x < e.n_experts; ++x)
-    if (s.expert_count[x] > 0) s.active_experts[n_active++] = static_cast<int32_t>(x);
+  // The active experts' rows, gathered expert after expert.
+  int64_t n_active = 0, rows = 0;
+  for (int64_t x = 0; x < e.n_experts; ++x) {
+    if (s.expert_count[x] == 0) continue;
+    s.active_experts[n_active++] = static_cast<int32_t>(x);
+    s.expert_row0[x] = rows;
+    for (int64_t i = 0; i < s.expert_count[x]; ++i)
+      std::memcpy(s.xg.data() + (rows + i) * dim, s.xb.data() + s.expert_tokens[x * B + i] * dim, dim * sizeof(float));
+    rows += s.expert_count[x];
+  }
   ExpertSource& src = expert_source(ctx);
   src.acquire(layer, s.active_experts.data(), n_active, s.expert_views.data());
+  // Gate and up of every active expert and of the shared experts as one list, SwiGLU over all of
+  // it, then every down projection as a second list: two barriers per layer, not three per expert.
+  const bool shared = e.n_shared_experts > 0;
+  const int64_t fs = e.n_shared_experts * fe;  // shared ffn width
+  float* sh1 = s.moe_h1.data() + rows * fe;     // the shared experts' part, after the routed rows
+  float* sh3 = s.moe_h3.data() + rows * fe;
+  s.jobs.clear();
   for (int64_t a = 0; a < n_active; ++a) {
-    const int64_t x = s.active_experts[a], cnt = s.expert_count[x];
-    for (int64_t i = 0; i < cnt; ++i)
-      std::memcpy(s.xg.data() + i * dim, s.xb.data() + s.expert_tokens[x * B + i] * dim, dim * sizeof(float));
+    const int64_t x = s.active_experts[a], r0 = s.expert_row0[x], cnt = s.expert_count[x];
     const FfnWeights& f = *s.expert_views[a];
-    swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xg.data(), cnt, s.h1.data(), s.h3.data(), s.yg.data());
-    for (int64_t i = 0; i < cnt; ++i) {
+    s.jobs.push_back({&f.w1, s.xg.data() + r0 * dim, cnt, s.moe_h1.data() + r0 * fe});
+    s.jobs.push_back({&f.w3, s.xg.data() + r0 * dim, cnt, s.moe_h3.data() + r0 * fe});
+  }
+  if (shared) {
+    s.jobs.push_back({&w.shared.w1, s.xb.data(), n, sh1});
+    s.jobs.push_back({&w.shared.w3, s.xb.data(), n, sh3});
+  }
+  matmul_jobs(ctx, s, s.jobs.data(), static_cast<int64_t>(s.jobs.size()));
+  swiglu_rows(ctx, s.moe_h1.data(), s.moe_h3.data(), rows * fe + (shared ? n * fs : 0));
+  s.jobs.clear();
+  for (int64_t a = 0; a < n_active; ++a) {
+    const int64_t x = s.active_experts[a], r0 = s.expert_row0[x], cnt = s.expert_count[x];
+    s.jobs.push_back({&s.expert_views[a]->w2, s.moe_h1.data() + r0 * fe, cnt, s.yg.data() + r0 * dim});
+  }
+  if (shared) s.jobs.push_back({&w.shared.w2, sh1, n, s.out.data()});
+  matmul_jobs(ctx, s, s.jobs.data(), static_cast<int64_t>(s.jobs.size()));
+  src.release(layer);
+  // Weighted sum of the routed outputs in increasing expert id order (model.py's loop), then the
+  // shared experts' output, unweighted.
+  std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
+  for (int64_t a = 0; a < n_active; ++a) {
+    const int64_t x = s.active_experts[a], r0 = s.expert_row0[x];
+    for (int64_t i = 0; i < s.expert_count[x]; ++i) {
       float* acc = s.moe_acc.data() + s.expert_tokens[x * B + i] * dim;
-      const float* y = s.yg.data() + i * dim;
+      const float* y = s.yg.data() + (r0 + i) * dim;
       const float wt = s.expert_tok_w[x * B + i];
       for (int64_t j = 0; j < dim; ++j) acc[j] += y[j] * wt;
     }
   }
-  src.release(layer);
-  add_shared(ctx, e, w, s, n, dim);
+  if (shared) {
+    for (int64_t i = 0; i < n * dim; ++i) s.out[i] = s.moe_acc[i] + s.out[i];
+  } else {
+    std::memcpy(s.out.data(), s.moe_acc.data(), n * dim * sizeof(float));
+  }
 }
 
 void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer,
@@ -109,7 +144,7 @@ void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const 
       const FfnWeights* fp = nullptr;
       src.acquire(layer, &s.route_ids[t * k + j], 1, &fp);
       const FfnWeights& f = *fp;
-      swiglu_ffn(ctx, f.w1, f.w2, f.w3, s.xb.data() + t * dim, 1, s.h1.data(), s.h3.data(), s.yg.data());
+      swiglu_ffn(ctx, s, f.w1, f.w2, f.w3, s.xb.data() + t * dim, 1, s.h1.data(), s.h3.data(), s.yg.data());
       const float wt = s.route_w[t * k + j];
       for (int64_t i = 0; i < dim; ++i) s.moe_acc[t * dim + i] += s.yg[i] * wt;
       src.release(layer);
