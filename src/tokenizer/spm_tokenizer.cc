@@ -4,8 +4,8 @@
 #include <queue>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "formats/gguf_reader.h"
-#include "tokenizer/utf8.h"
 
 namespace moeinfer {
 
