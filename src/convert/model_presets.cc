@@ -1,4 +1,4 @@
-#include "model/model_presets.h"
+#include "convert/model_presets.h"
 
 namespace moeinfer {
 

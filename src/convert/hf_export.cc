@@ -1,4 +1,4 @@
-#include "model/hf_export.h"
+#include "convert/hf_export.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "model/quantize_model.h"
+#include "convert/quantize_model.h"
 
 #include <sys/stat.h>
 
@@ -7,11 +7,11 @@
 #include <memory>
 
 #include "base/error.h"
+#include "convert/deepseek_export.h"
+#include "convert/llama_export.h"
+#include "convert/tensor_export.h"
 #include "formats/gguf_reader.h"
-#include "model/deepseek_export.h"
-#include "model/llama_export.h"
 #include "model/model.h"
-#include "model/tensor_export.h"
 #include "tensor/quantize.h"
 
 namespace moeinfer {

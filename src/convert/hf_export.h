@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "convert/tensor_export.h"
 #include "model/config.h"
-#include "model/tensor_export.h"
 
 namespace moeinfer {
 

@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "model/quant_mix.h"
+#include "convert/quant_mix.h"
 
 namespace moeinfer {
 

@@ -1,4 +1,4 @@
-#include "model/deepseek_export.h"
+#include "convert/deepseek_export.h"
 
 #include <algorithm>
 #include <atomic>

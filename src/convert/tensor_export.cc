@@ -1,4 +1,4 @@
-#include "model/tensor_export.h"
+#include "convert/tensor_export.h"
 
 #include <unistd.h>
 

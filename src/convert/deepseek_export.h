@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "convert/tensor_export.h"
 #include "formats/gguf_stream_writer.h"
 #include "model/config.h"
-#include "model/tensor_export.h"
 #include "model/weights.h"
 
 namespace moeinfer {

@@ -1,4 +1,4 @@
-#include "model/make_model.h"
+#include "convert/make_model.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -12,12 +12,12 @@
 #include <map>
 
 #include "base/error.h"
+#include "convert/deepseek_export.h"
+#include "convert/hf_export.h"
+#include "convert/llama_export.h"
+#include "convert/quant_mix.h"
+#include "convert/tensor_export.h"
 #include "model/arch_registry.h"
-#include "model/deepseek_export.h"
-#include "model/hf_export.h"
-#include "model/llama_export.h"
-#include "model/quant_mix.h"
-#include "model/tensor_export.h"
 
 namespace moeinfer {
 

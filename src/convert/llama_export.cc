@@ -1,4 +1,4 @@
-#include "model/llama_export.h"
+#include "convert/llama_export.h"
 
 #include <cmath>
 #include <cstdio>
