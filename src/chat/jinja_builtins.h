@@ -2,7 +2,7 @@
 #pragma once
 #include <string_view>
 
-#include "tokenizer/jinja_interp.h"
+#include "chat/jinja_interp.h"
 
 namespace moeinfer::jinja {
 

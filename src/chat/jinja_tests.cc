@@ -1,8 +1,8 @@
 // Jinja's built-in tests (`x is defined`, `x is equalto 3`, ...), as in jinja2/tests.py. Python
 // types decide: `true is number` (bool is an int), `true is integer` is false (Jinja excludes
 // bools), `{} is sequence` and `undefined is iterable` are true.
-#include "tokenizer/jinja_builtins.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_builtins.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

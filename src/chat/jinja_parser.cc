@@ -1,8 +1,8 @@
 // Jinja parser, statements: the template body, tags (if, for, set, macro, call, filter, with,
 // print, break/continue, generation) and assignment targets. Expressions: jinja_parser_expr.cc.
-#include "tokenizer/jinja_parser.h"
+#include "chat/jinja_parser.h"
 
-#include "tokenizer/jinja_parser_impl.h"
+#include "chat/jinja_parser_impl.h"
 
 namespace moeinfer::jinja {
 

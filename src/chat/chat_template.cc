@@ -1,13 +1,13 @@
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "chat/jinja_interp.h"
+#include "chat/jinja_parser.h"
+#include "chat/jinja_pystr.h"
 #include "formats/gguf_reader.h"
-#include "tokenizer/jinja_interp.h"
-#include "tokenizer/jinja_parser.h"
-#include "tokenizer/jinja_pystr.h"
 
 namespace moeinfer {
 

@@ -1,10 +1,10 @@
-#include "tokenizer/jinja_lexer.h"
+#include "chat/jinja_lexer.h"
 
 #include <charconv>
 #include <cmath>
 
-#include "tokenizer/jinja_pystr.h"
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_pystr.h"
+#include "chat/jinja_value.h"
 
 namespace moeinfer::jinja {
 

@@ -4,8 +4,8 @@
 // must write `|list` before `|length`, exactly as under Python.
 #include <algorithm>
 
-#include "tokenizer/jinja_builtins.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_builtins.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

@@ -1,7 +1,7 @@
 // Jinja parser, expressions, with jinja2/parser.py's precedence from loosest to tightest:
 // conditional (a if b else c), or, and, not, comparisons (chained, in, not in), + -, ~, * / // %,
 // **, unary - +, then primary with postfix subscripts / calls and the filter / `is` test chain.
-#include "tokenizer/jinja_parser_impl.h"
+#include "chat/jinja_parser_impl.h"
 
 namespace moeinfer::jinja::parser_detail {
 

@@ -1,4 +1,4 @@
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_pystr.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,9 +1,9 @@
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_value.h"
 
 #include <algorithm>
 #include <limits>
 
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

@@ -18,8 +18,8 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "tokenizer/jinja_ast.h"
-#include "tokenizer/jinja_value.h"
+#include "chat/jinja_ast.h"
+#include "chat/jinja_value.h"
 
 namespace moeinfer::jinja {
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "tokenizer/jinja_interp.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_interp.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

@@ -1,5 +1,5 @@
 // Expression evaluation (Interp::eval) and the call / filter / test dispatch.
-#include "tokenizer/jinja_interp.h"
+#include "chat/jinja_interp.h"
 
 namespace moeinfer::jinja {
 

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string_view>
 
-#include "tokenizer/jinja_ast.h"
+#include "chat/jinja_ast.h"
 
 namespace moeinfer::jinja {
 

@@ -1,7 +1,7 @@
 // The global functions every Jinja environment has: range (with the sandbox's 100000-item cap),
 // dict, namespace, joiner and cycler. HF's own globals (raise_exception, strftime_now) are added
 // by chat_template.cc.
-#include "tokenizer/jinja_interp.h"
+#include "chat/jinja_interp.h"
 
 namespace moeinfer::jinja {
 

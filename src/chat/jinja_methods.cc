@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <array>
 
-#include "tokenizer/jinja_interp.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_interp.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

@@ -2,8 +2,8 @@
 // with blocks, break/continue.
 #include <algorithm>
 
-#include "tokenizer/jinja_interp.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_interp.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 

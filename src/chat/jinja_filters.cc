@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "tokenizer/jinja_builtins.h"
-#include "tokenizer/jinja_pystr.h"
+#include "chat/jinja_builtins.h"
+#include "chat/jinja_pystr.h"
 
 namespace moeinfer::jinja {
 
