@@ -1,4 +1,4 @@
-// Unit tests of the Jinja interpreter behind chat templates (src/tokenizer/jinja_*). Every expected
+// Unit tests of the Jinja interpreter behind chat templates (src/chat/jinja_*). Every expected
 // string in kCases was produced by Python Jinja2 3.1.6 set up as HF transformers renders chat
 // templates (trim_blocks, lstrip_blocks, loop controls, HF's tojson / raise_exception /
 // strftime_now) and is compared byte for byte. The rest checks errors: the template's own
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 namespace moeinfer {
 namespace {

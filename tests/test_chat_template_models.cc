@@ -15,7 +15,7 @@
 #include "formats/gguf_reader.h"
 #include "formats/gguf_writer.h"
 #include "test_util.h"
-#include "tokenizer/chat_template.h"
+#include "chat/chat_template.h"
 
 namespace moeinfer {
 namespace {

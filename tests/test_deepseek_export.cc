@@ -10,12 +10,12 @@
 #include <filesystem>
 
 #include "base/thread_pool.h"
+#include "convert/make_model.h"
+#include "convert/model_presets.h"
+#include "convert/quantize_model.h"
 #include "formats/gguf_reader.h"
 #include "kernels/dispatch.h"
-#include "model/make_model.h"
 #include "model/model.h"
-#include "model/model_presets.h"
-#include "model/quantize_model.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"
 #include "test_util.h"

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "formats/gguf_reader.h"
 #include "formats/gguf_writer.h"
 #include "tokenizer/gguf_tokenizer.h"
 #include "tokenizer/hf_tokenizer.h"
-#include "tokenizer/utf8.h"
 #include "tokenizer_test_util.h"
 
 namespace moeinfer {

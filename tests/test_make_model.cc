@@ -1,4 +1,4 @@
-// `moeinfer make-model` (model/make_model.h) and the streaming writers under it: every arch's tiny
+// `moeinfer make-model` (convert/make_model.h) and the streaming writers under it: every arch's tiny
 // preset loads and runs in every output form; a GGUF and a directory made with the same seed hold
 // the same model (same logits); output is deterministic and independent of the thread count; FP8
 // blocks decode back to the BF16 weights; preset shapes have the published parameter counts;
@@ -13,14 +13,14 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "convert/hf_export.h"
+#include "convert/make_model.h"
+#include "convert/model_presets.h"
 #include "formats/gguf_reader.h"
 #include "formats/gguf_stream_writer.h"
 #include "formats/safetensors.h"
 #include "kernels/dispatch.h"
-#include "model/hf_export.h"
-#include "model/make_model.h"
 #include "model/model.h"
-#include "model/model_presets.h"
 #include "runtime/session.h"
 #include "tensor/fp16.h"
 #include "tensor/fp8.h"

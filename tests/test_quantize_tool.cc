@@ -1,4 +1,4 @@
-// `moeinfer quantize` (model/quantize_model.h): type mixes chosen as llama.cpp chooses them, files
+// `moeinfer quantize` (convert/quantize_model.h): type mixes chosen as llama.cpp chooses them, files
 // llama.cpp writes byte for byte (stories260K Q8_0 / Q4_0), quality of the quantized models against
 // F32 (top-1 agreement and KL over the stories260K golden positions, printed), the Hugging Face ->
 // GGUF conversion (q/k permutation: the GGUF gives the directory's logits), and the CLI's errors.
@@ -15,10 +15,10 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "convert/quantize_model.h"
 #include "formats/gguf_reader.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "model/quantize_model.h"
 #include "model/rope.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"

@@ -9,7 +9,7 @@
 #include "runtime/stop_strings.h"
 #include "runtime/text_stream.h"
 #include "runtime/utf8_stream.h"
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moeinfer {
 namespace {

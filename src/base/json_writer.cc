@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moeinfer {
 

@@ -12,9 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "chat/chat_template.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "tokenizer/chat_template.h"
 
 namespace moeinfer {
 

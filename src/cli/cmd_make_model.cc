@@ -1,6 +1,6 @@
 // moeinfer make-model --arch llama|mistral|deepseek_v3|deepseek_v2 --preset NAME
 //                     [--type f16|bf16|f32|q8_0|q4_0|q4_k|q6_k|q4_k_m|fp8] [--seed S] [-t N] -o OUT
-// Writes a random-weight model in the shape of a real one (model/make_model.h); --list-presets
+// Writes a random-weight model in the shape of a real one (convert/make_model.h); --list-presets
 // prints the presets. Progress and a summary go to stderr.
 #include <cstdio>
 
@@ -8,9 +8,9 @@
 #include "base/thread_pool.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "model/make_model.h"
-#include "model/model_presets.h"
-#include "model/tensor_export.h"
+#include "convert/make_model.h"
+#include "convert/model_presets.h"
+#include "convert/tensor_export.h"
 
 namespace moeinfer {
 

@@ -1,6 +1,6 @@
 // moeinfer quantize IN OUT --type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|q4_k_m [-t THREADS] [-q]
 // IN: a GGUF (any type) or a Llama/Mistral/DeepSeek Hugging Face directory; OUT: a GGUF llama.cpp reads,
-// with llama.cpp's tensor types for that mix (model/quant_mix.h, model/quantize_model.h).
+// with llama.cpp's tensor types for that mix (convert/quant_mix.h, convert/quantize_model.h).
 // Progress, fallbacks and a summary go to stderr; nothing goes to stdout.
 #include <cstdio>
 #include <cstring>
@@ -10,8 +10,8 @@
 #include "base/thread_pool.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "model/quantize_model.h"
-#include "model/tensor_export.h"
+#include "convert/quantize_model.h"
+#include "convert/tensor_export.h"
 
 namespace moeinfer {
 

@@ -5,11 +5,11 @@
 #include <cstdio>
 
 #include "base/error.h"
+#include "chat/chat_template.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/sampling_options.h"
 #include "runtime/mtp_runner.h"
-#include "tokenizer/chat_template.h"
 #include "engine/generator.h"
 #include "runtime/sampler.h"
 #include "runtime/speculative.h"

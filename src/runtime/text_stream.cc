@@ -1,6 +1,6 @@
 #include "runtime/text_stream.h"
 
-#include "tokenizer/utf8.h"
+#include "base/utf8.h"
 
 namespace moeinfer {
 

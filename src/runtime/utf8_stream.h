@@ -3,7 +3,7 @@
 // turns a sequence of byte chunks into valid UTF-8 that is only ever emitted in whole characters.
 //
 // Contract: for any split of a byte string B into chunks c1..cn,
-//   push(c1) + ... + push(cn) + flush() == utf8_sanitize(B)            (tokenizer/utf8.h)
+//   push(c1) + ... + push(cn) + flush() == utf8_sanitize(B)            (base/utf8.h)
 // i.e. the stream is what sanitizing the whole text at once gives, with each invalid sequence
 // (one maximal invalid subpart) replaced by U+FFFD, however the bytes were cut. push() holds back
 // at most 3 bytes: a tail that is the valid beginning of a character still missing bytes; an

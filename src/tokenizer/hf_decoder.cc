@@ -1,10 +1,10 @@
 #include "tokenizer/hf_decoder.h"
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/hf_json.h"
 #include "tokenizer/unicode_text.h"
-#include "tokenizer/utf8.h"
 
 namespace moeinfer {
 

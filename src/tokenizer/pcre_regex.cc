@@ -3,8 +3,8 @@
 #include <pcre2.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "tokenizer/unicode_update.h"
-#include "tokenizer/utf8.h"
 
 namespace moeinfer {
 

@@ -4,9 +4,9 @@
 #include <queue>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "formats/gguf_reader.h"
 #include "tokenizer/gguf_tokenizer.h"
-#include "tokenizer/utf8.h"
 
 namespace moeinfer {
 
