@@ -15,8 +15,8 @@
 #include "model/blocks/moe.h"
 #include "model/blocks/routing.h"
 #include "model/model.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
 #include "tensor/fp8.h"
 #include "test_util.h"
 

@@ -16,8 +16,8 @@
 #include "formats/gguf_reader.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
 #include "test_util.h"
 
 namespace moeinfer {

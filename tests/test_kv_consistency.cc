@@ -9,7 +9,7 @@
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "runtime/session.h"
+#include "engine/session.h"
 #include "test_util.h"
 
 namespace moeinfer {

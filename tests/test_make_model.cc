@@ -21,7 +21,7 @@
 #include "formats/safetensors.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "runtime/session.h"
+#include "engine/session.h"
 #include "tensor/fp16.h"
 #include "tensor/fp8.h"
 #include "tensor/quantize.h"

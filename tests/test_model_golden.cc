@@ -8,8 +8,8 @@
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
 #include "test_util.h"
 
 namespace moeinfer {

@@ -20,8 +20,8 @@
 #include "kernels/dispatch.h"
 #include "model/model.h"
 #include "model/rope.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
 #include "tensor/quantize.h"
 #include "test_util.h"
 

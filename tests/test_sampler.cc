@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "runtime/sampler.h"
+#include "engine/sampler.h"
 
 namespace moeinfer {
 namespace {

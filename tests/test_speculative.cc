@@ -13,10 +13,10 @@
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
-#include "runtime/mtp_runner.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
-#include "runtime/speculative.h"
+#include "engine/mtp_runner.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
+#include "engine/speculative.h"
 #include "test_util.h"
 
 namespace moeinfer {

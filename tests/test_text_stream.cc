@@ -1,14 +1,14 @@
-// Streaming generated text: UTF-8 assembly across token boundaries (runtime/utf8_stream.h), stop
-// strings across token boundaries (runtime/stop_strings.h) and the two chained (text_stream.h).
+// Streaming generated text: UTF-8 assembly across token boundaries (engine/utf8_stream.h), stop
+// strings across token boundaries (engine/stop_strings.h) and the two chained (text_stream.h).
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 #include <vector>
 
-#include "runtime/stop_strings.h"
-#include "runtime/text_stream.h"
-#include "runtime/utf8_stream.h"
+#include "engine/stop_strings.h"
+#include "engine/text_stream.h"
+#include "engine/utf8_stream.h"
 #include "base/utf8.h"
 
 namespace moeinfer {

@@ -22,7 +22,7 @@ std::string utf8_sanitize(const std::string& s);
 // Length (0..3) of the longest suffix of s that is the valid beginning of a UTF-8 character not
 // yet complete: a lead byte C2..F4 followed by fewer continuation bytes than it needs, each in
 // the range Unicode Table 3-7 allows at its place. More bytes may complete it, so a streamer
-// holds these back. Invariant used by streaming (see runtime/utf8_stream.h): with t that length
+// holds these back. Invariant used by streaming (see engine/utf8_stream.h): with t that length
 // and any bytes x, utf8_sanitize(s + x) == utf8_sanitize(s[0, n-t)) + utf8_sanitize(s[n-t, n) + x),
 // since the cut is at a lead byte and no maximal invalid subpart runs across a lead byte.
 size_t utf8_incomplete_tail(std::string_view s);

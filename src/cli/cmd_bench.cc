@@ -4,7 +4,7 @@
 // bytes a decode step reads (weights; the average KV read is reported apart) times tokens/s with a
 // read bandwidth measured here with the same thread count. On a shared machine that bandwidth moves
 // by tens of percent within a minute, so each decode repetition is followed by a pass of a read
-// probe (runtime/bandwidth.h: the better of a plain and a prefetching read), and roofline_pct is
+// probe (engine/bandwidth.h: the better of a plain and a prefetching read), and roofline_pct is
 // the median over repetitions of (that repetition's GB/s ÷ its pass); roofline_pct_vs_best
 // compares the median decode with the best pass of the whole run instead (the stricter figure).
 // This is measurement, not a test.
@@ -23,7 +23,7 @@
 #include "cli/common.h"
 #include "model/model_stats.h"
 #include "engine/batch_runner.h"
-#include "runtime/bandwidth.h"
+#include "engine/bandwidth.h"
 
 namespace moeinfer {
 

@@ -16,8 +16,8 @@
 #include "cli/common.h"
 #include "cli/sampling_options.h"
 #include "engine/generator.h"
-#include "runtime/sampler.h"
-#include "runtime/speculative.h"
+#include "engine/sampler.h"
+#include "engine/speculative.h"
 
 namespace moeinfer {
 

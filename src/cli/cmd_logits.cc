@@ -7,8 +7,8 @@
 #include "base/json_writer.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "runtime/mtp_runner.h"
-#include "runtime/sampler.h"
+#include "engine/mtp_runner.h"
+#include "engine/sampler.h"
 
 namespace moeinfer {
 

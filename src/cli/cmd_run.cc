@@ -9,10 +9,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/sampling_options.h"
-#include "runtime/mtp_runner.h"
+#include "engine/mtp_runner.h"
 #include "engine/generator.h"
-#include "runtime/sampler.h"
-#include "runtime/speculative.h"
+#include "engine/sampler.h"
+#include "engine/speculative.h"
 
 namespace moeinfer {
 

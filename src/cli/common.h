@@ -10,7 +10,7 @@
 #include "model/model.h"
 #include "model/repack_weights.h"
 #include "engine/batch_runner.h"
-#include "runtime/session.h"
+#include "engine/session.h"
 
 namespace moeinfer {
 

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "cli/args.h"
-#include "runtime/sampler.h"
+#include "engine/sampler.h"
 
 namespace moeinfer {
 

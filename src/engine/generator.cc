@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "base/error.h"
-#include "runtime/text_stream.h"
+#include "engine/text_stream.h"
 
 namespace moeinfer {
 

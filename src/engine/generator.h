@@ -13,7 +13,7 @@
 //   - a stop string (request.stop) completed in the text, matched across token boundaries; it
 //     and anything after it are never emitted,
 //   - the context end (the sequence's next position would reach the runner's context).
-// Text is streamed through a TextStream (runtime/text_stream.h): pieces never split a UTF-8
+// Text is streamed through a TextStream (engine/text_stream.h): pieces never split a UTF-8
 // character, and text that may still become a stop string is held back until it cannot.
 // A sequence that cannot get KV blocks finishes with an error; the others go on.
 #pragma once
@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "engine/batch_runner.h"
-#include "runtime/sampler.h"
+#include "engine/sampler.h"
 #include "tokenizer/tokenizer.h"
 
 namespace moeinfer {

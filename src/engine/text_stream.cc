@@ -1,4 +1,4 @@
-#include "runtime/text_stream.h"
+#include "engine/text_stream.h"
 
 #include "base/utf8.h"
 

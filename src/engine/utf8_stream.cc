@@ -1,4 +1,4 @@
-#include "runtime/utf8_stream.h"
+#include "engine/utf8_stream.h"
 
 #include "base/utf8.h"
 

@@ -1,4 +1,4 @@
-#include "runtime/mtp_runner.h"
+#include "engine/mtp_runner.h"
 
 #include <algorithm>
 

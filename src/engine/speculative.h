@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "runtime/mtp_runner.h"
-#include "runtime/sampler.h"
-#include "runtime/session.h"
+#include "engine/mtp_runner.h"
+#include "engine/sampler.h"
+#include "engine/session.h"
 
 namespace moeinfer {
 

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "runtime/stop_strings.h"
-#include "runtime/utf8_stream.h"
+#include "engine/stop_strings.h"
+#include "engine/utf8_stream.h"
 
 namespace moeinfer {
 

@@ -1,4 +1,4 @@
-#include "runtime/bandwidth.h"
+#include "engine/bandwidth.h"
 
 #include <algorithm>
 #include <chrono>

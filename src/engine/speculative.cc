@@ -1,4 +1,4 @@
-#include "runtime/speculative.h"
+#include "engine/speculative.h"
 
 #include <algorithm>
 
