@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
 #include <set>
 
 #include "base/thread_pool.h"
@@ -23,6 +26,37 @@ TEST(ThreadPool, EveryThreadRunsOncePerJob) {
       for (int s : seen) EXPECT_EQ(s, 1);
     }
   }
+}
+
+TEST(ThreadPool, ForEachRunsEveryItemOnce) {
+  for (int n : {1, 2, 3}) {
+    ThreadPool pool(n);
+    for (int64_t items : {0, 1, 2, 7, 100, 1000}) {
+      std::vector<std::atomic<int>> hit(static_cast<size_t>(items));
+      pool.for_each(items, [&](int64_t i) { hit[static_cast<size_t>(i)]++; });
+      for (auto& h : hit) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
+// A worker that stalls inside its items again and again (here: it sleeps; on a busy machine: it is
+// preempted) sends the pool solo: the next jobs run on the caller alone, and results stay exact.
+TEST(ThreadPool, RepeatedWorkerStallsRunJobsOnTheCaller) {
+  ThreadPool pool(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  std::vector<int64_t> out(64);
+  for (int job = 0; job < 200 && pool.solo_jobs() < 8; ++job) {  // bounded; a loaded CI host may need more jobs
+    pool.for_each(64, [&](int64_t i) {
+      if (std::this_thread::get_id() != caller) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(20);
+      while (std::chrono::steady_clock::now() < until) {
+      }  // ~20 µs of work per item, so the worker joins in
+      out[static_cast<size_t>(i)] = i * job;
+    });
+    for (int64_t i = 0; i < 64; ++i) ASSERT_EQ(out[static_cast<size_t>(i)], i * job);
+  }
+  EXPECT_GE(pool.stalls(), 3u);
+  EXPECT_GT(pool.solo_jobs(), 0u);
 }
 
 TEST(ThreadPool, SplitRangeCoversExactlyOnce) {

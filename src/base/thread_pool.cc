@@ -10,7 +10,9 @@ constexpr int64_t kSpinNanos = 200000;       // a worker spins this long for the
 constexpr int64_t kStallNanos = 500000;      // a wait this long for a worker's item is a stall
 constexpr int64_t kSoloFirst = 512;          // jobs on the caller alone after a stall (a few tokens)
 constexpr int64_t kSoloMax = 16384;
-constexpr int64_t kCleanReset = 4096;        // stall-free parallel jobs that reset the solo length
+constexpr int64_t kCleanReset = 4096;        // parallel jobs without going solo that reset the solo length
+constexpr int64_t kStallWindow = 256;        // jobs over which stalls are counted
+constexpr int64_t kStallsToSolo = 3;         // stalls within one window that send the pool solo
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -77,13 +79,22 @@ void ThreadPool::dispatch(const Job& job) {
   // the ones inside (they may still be looking at the counters).
   closed_.store(gen);
   while (active_.load() != 0) cpu_relax();
-  if (waited > kStallNanos && waited > t1 - t0) {  // a worker was preempted holding an item
+  // A worker preempted while holding an item. One now and then is noise (a VM's scheduler does
+  // it on an idle host); several within a short window mean another process shares its core.
+  if (waited > kStallNanos && waited > t1 - t0) {
+    ++stalls_;
+    ++window_stalls_;
+  }
+  if (window_stalls_ >= kStallsToSolo) {
     solo_left_ = solo_len_;
     solo_len_ = std::min(solo_len_ * 2, kSoloMax);
-    clean_jobs_ = 0;
-  } else if (++clean_jobs_ >= kCleanReset) {
-    solo_len_ = kSoloFirst;
-    clean_jobs_ = 0;
+    clean_jobs_ = window_jobs_ = window_stalls_ = 0;
+  } else {
+    if (++window_jobs_ >= kStallWindow) window_jobs_ = window_stalls_ = 0;
+    if (++clean_jobs_ >= kCleanReset) {
+      solo_len_ = kSoloFirst;
+      clean_jobs_ = 0;
+    }
   }
 }
 

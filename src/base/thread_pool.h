@@ -8,10 +8,11 @@
 // same item at once (items are not bound to OS threads).
 //
 // Busy machines: workers spin for a bounded time after each job (decode issues hundreds of short
-// jobs per token) and then sleep. When the caller finds itself waiting long for an item a worker
-// holds — longer than its own share took, and over half a millisecond: the worker was preempted —
-// the pool runs the next jobs on the caller alone (a few tokens' worth, doubling while it keeps
-// happening) and then tries the workers again. On an idle machine this never triggers.
+// jobs per token) and then sleep. When the caller waits long for an item a worker holds — longer
+// than its own share took, and over half a millisecond: the worker was preempted — that is a
+// stall. Three stalls within 256 jobs mean another process shares a worker's core: the pool runs
+// the next jobs on the caller alone (a few tokens' worth, doubling while it keeps happening) and
+// then tries the workers again. A lone stall (a VM's scheduler does that on an idle host) does not.
 // No allocation per job.
 #pragma once
 #include <atomic>
@@ -46,8 +47,9 @@ class ThreadPool {
 
   // Default thread count: the hardware concurrency, at least 1.
   static int default_threads();
-  // Jobs run on the caller alone because a worker stalled (statistics, tests).
+  // Jobs run on the caller alone because workers stalled, and the stalls seen (statistics, tests).
   uint64_t solo_jobs() const { return solo_jobs_; }
+  uint64_t stalls() const { return stalls_; }
 
  private:
   struct Job {
@@ -73,8 +75,8 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable cv_;
   // Stall handling (caller thread only).
-  int64_t solo_left_ = 0, solo_len_ = 0, clean_jobs_ = 0;
-  uint64_t solo_jobs_ = 0;
+  int64_t solo_left_ = 0, solo_len_ = 0, clean_jobs_ = 0, window_jobs_ = 0, window_stalls_ = 0;
+  uint64_t solo_jobs_ = 0, stalls_ = 0;
 };
 
 // The half-open range [begin, end) of n items that thread `t` of `nt` owns. When `granule` > 1 the
