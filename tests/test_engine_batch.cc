@@ -242,3 +242,53 @@ TEST(Generator, StopsAtEveryIdOfTheEogSetAndAtStopStrings) {
 
 }  // namespace
 }  // namespace moeinfer
+
+namespace moeinfer {
+namespace {
+
+// A KV pool too small for every prompt: the sequence whose block cannot be had ends with a clear
+// error; the others finish with exactly their alone results.
+TEST(Generator, KvExhaustionEndsOnlyTheAskingSequence) {
+  auto m = Model::load(test::data_path("tiny-llama3"));
+  const int64_t nv = m->config().n_vocab;
+  Kernels k(best_isa());
+  ThreadPool pool(1);
+  SamplerOptions greedy;
+  greedy.temperature = 0.0f;
+  RunnerOptions probe_o;
+  BatchRunner probe(*m, k, pool, probe_o);
+  const uint64_t block = probe.kv().block_bytes();
+  auto request = [&](int64_t len, int seed) {
+    GenRequest q;
+    q.prompt = tokens(len, nv, seed);
+    q.n_predict = 8;
+    q.sampling = greedy;
+    return q;
+  };
+  // Alone: a 10-token prompt needs one block (64 positions).
+  RunnerOptions one_o;
+  BatchRunner one(*m, k, pool, one_o);
+  Generator alone(one, GeneratorOptions{1, nullptr});
+  alone.add(request(10, 1));
+  alone.run();
+  // Together with a 100-token prompt (two blocks) in a pool of two blocks: the small prompt's
+  // rows come first in the batch and take one block, so the long one fails on its second.
+  RunnerOptions ro;
+  ro.max_seqs = 2;
+  ro.kv_bytes = 2 * block;
+  BatchRunner r(*m, k, pool, ro);
+  Generator g(r, GeneratorOptions{2, nullptr});
+  g.add(request(10, 1));
+  g.add(request(100, 2));
+  g.run();
+  const GenResult& small = g.result(0);
+  const GenResult& big = g.result(1);
+  EXPECT_EQ(big.finish, FinishReason::kError);
+  EXPECT_NE(big.error.find("kv cache"), std::string::npos) << big.error;
+  EXPECT_EQ(small.finish, FinishReason::kLength);
+  EXPECT_EQ(small.generated, alone.result(0).generated);
+  EXPECT_EQ(r.kv().bytes_in_use(), 0u);
+}
+
+}  // namespace
+}  // namespace moeinfer

@@ -1,6 +1,8 @@
 #include "base/thread_pool.h"
 
 #include <algorithm>
+#include <time.h>
+
 #include <chrono>
 
 namespace moeinfer {
@@ -18,6 +20,13 @@ inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+// CPU time of the calling thread: with the wall time it tells a worker that was preempted (wall
+// time passing without CPU time) from one that merely had a long item.
+inline int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -70,7 +79,6 @@ void ThreadPool::dispatch(const Job& job) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }
-  const int64_t t0 = now_ns();
   drain(job);
   const int64_t t1 = now_ns();
   while (done_.load(std::memory_order_acquire) != job.n) cpu_relax();
@@ -79,9 +87,12 @@ void ThreadPool::dispatch(const Job& job) {
   // the ones inside (they may still be looking at the counters).
   closed_.store(gen);
   while (active_.load() != 0) cpu_relax();
-  // A worker preempted while holding an item. One now and then is noise (a VM's scheduler does
-  // it on an idle host); several within a short window mean another process shares its core.
-  if (waited > kStallNanos && waited > t1 - t0) {
+  // A worker preempted while holding an item: the caller waited, and the worker's wall time in
+  // this job exceeded its CPU time (a long item alone is not a stall). One now and then is noise
+  // (a VM's scheduler does it on an idle host); several within a short window mean another
+  // process shares its core.
+  const bool preempted = preempted_.exchange(false);
+  if (waited > kStallNanos && preempted) {
     ++stalls_;
     ++window_stalls_;
   }
@@ -123,7 +134,9 @@ void ThreadPool::worker(int index) {
     active_.fetch_add(1);
     if (closed_.load() != g) {  // the job is still open: job_ is valid until active_ drops
       const Job job = job_;
+      const int64_t w0 = now_ns(), c0 = thread_cpu_ns();
       drain(job);
+      if ((now_ns() - w0) - (thread_cpu_ns() - c0) > kStallNanos) preempted_.store(true);
     }
     active_.fetch_sub(1);
   }

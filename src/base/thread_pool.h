@@ -8,9 +8,9 @@
 // same item at once (items are not bound to OS threads).
 //
 // Busy machines: workers spin for a bounded time after each job (decode issues hundreds of short
-// jobs per token) and then sleep. When the caller waits long for an item a worker holds — longer
-// than its own share took, and over half a millisecond: the worker was preempted — that is a
-// stall. Three stalls within 256 jobs mean another process shares a worker's core: the pool runs
+// jobs per token) and then sleep. When the caller waits over half a millisecond for an item a
+// worker holds, and that worker's wall time in the job exceeded its CPU time by as much (it was
+// preempted, not merely busy with a long item), that is a stall. Three stalls within 256 jobs mean another process shares a worker's core: the pool runs
 // the next jobs on the caller alone (a few tokens' worth, doubling while it keeps happening) and
 // then tries the workers again. A lone stall (a VM's scheduler does that on an idle host) does not.
 // No allocation per job.
@@ -72,6 +72,7 @@ class ThreadPool {
   std::atomic<uint64_t> generation_{0}, closed_{0};
   std::atomic<int> active_{0}, sleepers_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> preempted_{false};  // a worker lost the CPU inside the current job
   std::mutex mu_;
   std::condition_variable cv_;
   // Stall handling (caller thread only).

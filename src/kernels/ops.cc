@@ -18,33 +18,37 @@ namespace moeinfer {
 
 namespace {
 
-inline float load_elem(const TensorView& t, int64_t i) {
+// Element `col` of row `row` of t (a float type; FP8 with its block scale). t itself may be a row
+// slice: rows count from its first row.
+inline float load_elem_rc(const TensorView& t, int64_t row, int64_t col) {
+  const uint8_t* base = t.data + static_cast<uint64_t>(row) * t.row_bytes();
   switch (t.type) {
     case DType::kF32: {
       float v;
-      std::memcpy(&v, t.data + 4 * i, 4);
+      std::memcpy(&v, base + 4 * col, 4);
       return v;
     }
     case DType::kF16: {
       uint16_t h;
-      std::memcpy(&h, t.data + 2 * i, 2);
+      std::memcpy(&h, base + 2 * col, 2);
       return f16_to_f32(h);
     }
     case DType::kBF16: {
       uint16_t h;
-      std::memcpy(&h, t.data + 2 * i, 2);
+      std::memcpy(&h, base + 2 * col, 2);
       return bf16_to_f32(h);
     }
     case DType::kF8_E4M3: {
-      // element i of a row view (embedding rows, vectors): row 0 of the view
-      const int64_t r = i / t.ne[0], c = i % t.ne[0];
-      const float s = t.block_scale[((r + t.scale_row0) / t.block_rows) * t.scale_cols + c / t.block_cols];
-      return fp8_e4m3_table()[t.data[i]] * s;
+      const float s = t.block_scale[((row + t.scale_row0) / t.block_rows) * t.scale_cols + col / t.block_cols];
+      return fp8_e4m3_table()[base[col]] * s;
     }
     default:
       return 0.0f;  // the loader admits only float types for vectors
   }
 }
+
+// Element i of a vector (row 0 of t).
+inline float load_elem(const TensorView& t, int64_t i) { return load_elem_rc(t, 0, i); }
 
 }  // namespace
 
@@ -184,8 +188,7 @@ void embedding_row(float* out, const TensorView& table, int64_t id) {
     dequantize_row(table.type, table.data + static_cast<uint64_t>(id) * table.row_bytes(), dim, out);
     return;
   }
-  const TensorView row = table.rows_slice(id, 1);
-  for (int64_t i = 0; i < dim; ++i) out[i] = load_elem(row, i);
+  for (int64_t i = 0; i < dim; ++i) out[i] = load_elem_rc(table, id, i);  // no view copy (its name allocates)
 }
 
 }  // namespace moeinfer

@@ -77,6 +77,7 @@ struct RunState {
   int64_t max_keys = 0, tile_floats = 0;
   ScratchF32 att_kt, att_vals, att_tiles;
   MatmulScratch mm;  // quantized inputs and items of the current matmul list
+  TensorView head_view;  // MLA: one head's rows of wkv_b / wk_b / wv_b (TensorView::rows_slice_to)
   // MLA
   std::vector<float> q_a;      // [B][q_lora_rank]
   std::vector<float> kv_a;     // [B][kv_lora_rank + rope]

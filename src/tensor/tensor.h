@@ -36,15 +36,21 @@ struct TensorView {
   bool valid() const { return data != nullptr; }
   // Rows [r0, r0 + n) of a matrix, as a view of the same type.
   TensorView rows_slice(int64_t r0, int64_t n) const {
-    TensorView v = *this;
-    const uint64_t rb = row_bytes();
-    v.ne[1] = n;
-    v.ne[2] = v.ne[3] = 1;
-    v.n_dims = 2;
-    v.data = data + static_cast<uint64_t>(r0) * rb;
-    v.nbytes = static_cast<uint64_t>(n) * rb;
-    v.scale_row0 = scale_row0 + r0;
+    TensorView v;
+    rows_slice_to(r0, n, &v);
     return v;
+  }
+  // The same, written into *out: its name's storage is reused, so once it has held a name this
+  // long nothing is allocated (the forward pass slices per head this way).
+  void rows_slice_to(int64_t r0, int64_t n, TensorView* out) const {
+    const uint64_t rb = row_bytes();
+    *out = *this;
+    out->ne[1] = n;
+    out->ne[2] = out->ne[3] = 1;
+    out->n_dims = 2;
+    out->data = data + static_cast<uint64_t>(r0) * rb;
+    out->nbytes = static_cast<uint64_t>(n) * rb;
+    out->scale_row0 = scale_row0 + r0;
   }
 };
 

@@ -90,9 +90,11 @@ void mla_naive(const ForwardContext& ctx, const ModelConfig& c, const MlaWeights
     matmul1(ctx, s, w.wkv_b, s.latent.data(), n, s.kv_b.data());
   } else {  // split layout: k_nope = (W_ukᵀ)ᵀ · c, v = W_uv · c per head
     for (int64_t h = 0; h < d.nh; ++h) {
-      matmul_t(ctx.kernels, ctx.pool, w.wk_b.rows_slice(h * d.lora, d.lora), s.latent.data(), n,
+      w.wk_b.rows_slice_to(h * d.lora, d.lora, &s.head_view);
+      matmul_t(ctx.kernels, ctx.pool, s.head_view, s.latent.data(), n,
                s.kv_b.data() + h * (d.nope + d.vh), kvb);
-      matmul1(ctx, s, w.wv_b.rows_slice(h * d.vh, d.vh), s.latent.data(), n,
+      w.wv_b.rows_slice_to(h * d.vh, d.vh, &s.head_view);
+      matmul1(ctx, s, s.head_view, s.latent.data(), n,
              s.kv_b.data() + h * (d.nope + d.vh) + d.nope, kvb);
     }
   }
@@ -123,12 +125,13 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
   for (int64_t h = 0; h < d.nh; ++h) {
     for (int64_t t = 0; t < n; ++t)
       std::memcpy(gather + t * d.nope, s.q.data() + (t * d.nh + h) * d.qk, d.nope * sizeof(float));
-    if (w.wkv_b.valid())
-      matmul_t(ctx.kernels, ctx.pool, w.wkv_b.rows_slice(h * stride, d.nope), gather, n, s.q_abs.data() + h * d.lora,
-               d.nh * d.lora);
-    else  // wk_b stores W_ukᵀ per head: a plain matmul
-      matmul1(ctx, s, w.wk_b.rows_slice(h * d.lora, d.lora), gather, n, s.q_abs.data() + h * d.lora,
-             d.nh * d.lora);
+    if (w.wkv_b.valid()) {
+      w.wkv_b.rows_slice_to(h * stride, d.nope, &s.head_view);
+      matmul_t(ctx.kernels, ctx.pool, s.head_view, gather, n, s.q_abs.data() + h * d.lora, d.nh * d.lora);
+    } else {  // wk_b stores W_ukᵀ per head: a plain matmul
+      w.wk_b.rows_slice_to(h * d.lora, d.lora, &s.head_view);
+      matmul1(ctx, s, s.head_view, gather, n, s.q_abs.data() + h * d.lora, d.nh * d.lora);
+    }
   }
   // Each row's latent (K) and rotated k_rope (V) go into the store first.
   for (int64_t t = 0; t < n; ++t) {
@@ -145,8 +148,9 @@ void mla_absorbed(const ForwardContext& ctx, const ModelConfig& c, const MlaWeig
   for (int64_t h = 0; h < d.nh; ++h) {
     for (int64_t t = 0; t < n; ++t)
       std::memcpy(gather + t * d.lora, s.att_lat.data() + (t * d.nh + h) * d.lora, d.lora * sizeof(float));
-    const TensorView uv = w.wkv_b.valid() ? w.wkv_b.rows_slice(h * stride + d.nope, d.vh)
-                                          : w.wv_b.rows_slice(h * d.vh, d.vh);
+    if (w.wkv_b.valid()) w.wkv_b.rows_slice_to(h * stride + d.nope, d.vh, &s.head_view);
+    else w.wv_b.rows_slice_to(h * d.vh, d.vh, &s.head_view);
+    const TensorView& uv = s.head_view;
     matmul1(ctx, s, uv, gather, n, s.att.data() + h * d.vh, d.nh * d.vh);
   }
 }
