@@ -9,12 +9,13 @@ namespace moeinfer {
 
 namespace {
 constexpr int64_t kSpinNanos = 200000;       // a worker spins this long for the next job, then sleeps
+constexpr int kWaitSpins = 2048;             // the caller's pauses before it yields while waiting
 constexpr int64_t kStallNanos = 500000;      // a wait this long for a worker's item is a stall
-constexpr int64_t kSoloFirst = 512;          // jobs on the caller alone after a stall (a few tokens)
-constexpr int64_t kSoloMax = 16384;
+constexpr int64_t kSoloFirst = 2048;         // jobs on the caller alone after going solo (~15 decode tokens)
+constexpr int64_t kSoloMax = 65536;
 constexpr int64_t kCleanReset = 4096;        // parallel jobs without going solo that reset the solo length
 constexpr int64_t kStallWindow = 256;        // jobs over which stalls are counted
-constexpr int64_t kStallsToSolo = 3;         // stalls within one window that send the pool solo
+constexpr int64_t kStallsToSolo = 8;         // stalls within one window that send the pool solo
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -81,12 +82,17 @@ void ThreadPool::dispatch(const Job& job) {
   }
   drain(job);
   const int64_t t1 = now_ns();
-  while (done_.load(std::memory_order_acquire) != job.n) cpu_relax();
+  // Spin briefly, then yield: if the scheduler put a worker on this core, it needs the CPU.
+  for (int spins = 0; done_.load(std::memory_order_acquire) != job.n;)
+    if (++spins < kWaitSpins) cpu_relax();
+    else std::this_thread::yield();
   const int64_t waited = now_ns() - t1;
   // Close the job: a worker that arrives from now on sees it closed and touches nothing; wait for
   // the ones inside (they may still be looking at the counters).
   closed_.store(gen);
-  while (active_.load() != 0) cpu_relax();
+  for (int spins = 0; active_.load() != 0;)
+    if (++spins < kWaitSpins) cpu_relax();
+    else std::this_thread::yield();
   // A worker preempted while holding an item: the caller waited, and the worker's wall time in
   // this job exceeded its CPU time (a long item alone is not a stall). One now and then is noise
   // (a VM's scheduler does it on an idle host); several within a short window mean another

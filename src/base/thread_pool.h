@@ -11,7 +11,7 @@
 // jobs per token) and then sleep. When the caller waits over half a millisecond for an item a
 // worker holds, and that worker's wall time in the job exceeded its CPU time by as much and by a
 // quarter of the job (it was preempted, not merely busy with a long item or robbed of a little
-// time by a hypervisor), that is a stall. Three stalls within 256 jobs mean another process shares a worker's core: the pool runs
+// time by a hypervisor), that is a stall. Eight stalls within 256 jobs mean another process shares a worker's core: the pool runs
 // the next jobs on the caller alone (a few tokens' worth, doubling while it keeps happening) and
 // then tries the workers again. A lone stall (a VM's scheduler does that on an idle host) does not.
 // No allocation per job.

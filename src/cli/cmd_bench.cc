@@ -262,6 +262,9 @@ int cmd_bench(int argc, char** argv) {
     }
     j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
     j.key("threads").value(int64_t{rt.pool->size()});
+    // jobs the pool ran on one thread because a worker kept being preempted (another process on its core)
+    j.key("pool_stalls").value(static_cast<int64_t>(rt.pool->stalls()));
+    j.key("pool_solo_jobs").value(static_cast<int64_t>(rt.pool->solo_jobs()));
     j.end_object();
     write_json_output(a, j.str());
     return 0;
