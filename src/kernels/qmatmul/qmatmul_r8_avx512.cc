@@ -30,8 +30,9 @@ inline __m512i bcast8(const int8_t* p) {
   return _mm512_set1_epi64(v);
 }
 
-// Row groups g0, g0 + gs, ..., g0 + (G-1)·gs against tokens t0..t0+T-1.
-template <DType kType, int G, int T>
+// Row groups g0, g0 + gs, ..., g0 + (G-1)·gs against tokens t0..t0+T-1. kStream: the weights
+// come from DRAM once (decode): prefetch them a page ahead.
+template <DType kType, int G, int T, bool kStream>
 void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, int64_t gs) {
   const int64_t nb = a.cols / 32;
   constexpr uint64_t kGb = group_block_bytes<kType>();
@@ -48,7 +49,7 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, int64_t 
     __m512i s[G][T];
     for (int g = 0; g < G; ++g)
       for (int t = 0; t < T; ++t) s[g][t] = _mm512_setzero_si512();
-    if constexpr (T <= 2)
+    if constexpr (kStream)
       for (int g = 0; g < G; ++g) prefetch_ahead(wg[g] + b * kGb, kGb);
     if constexpr (kType == DType::kQ8_0) {
       for (int k = 0; k < 4; ++k) {
@@ -105,17 +106,20 @@ void tile(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, int64_t 
                        _mm512_castps512_ps256(_mm512_permutexvar_ps(even, acc[g][t])));
 }
 
-template <DType kType, int G>
+template <DType kType, int G, bool kStream = false>
 void token_tiles(const QMatmulArgs& a, const XSum* xs, int64_t g0, int64_t t0, int64_t t1, int64_t gs = 1) {
   int64_t t = t0;
-  for (; t + 4 <= t1; t += 4) tile<kType, G, 4>(a, xs, g0, t, gs);
+  for (; t + 4 <= t1; t += 4) tile<kType, G, 4, kStream>(a, xs, g0, t, gs);
   switch (t1 - t) {
-    case 3: tile<kType, G, 3>(a, xs, g0, t, gs); break;
-    case 2: tile<kType, G, 2>(a, xs, g0, t, gs); break;
-    case 1: tile<kType, G, 1>(a, xs, g0, t, gs); break;
+    case 3: tile<kType, G, 3, kStream>(a, xs, g0, t, gs); break;
+    case 2: tile<kType, G, 2, kStream>(a, xs, g0, t, gs); break;
+    case 1: tile<kType, G, 1, kStream>(a, xs, g0, t, gs); break;
     default: break;
   }
 }
+
+// Batches up to this many tokens stream the weights as decode does (tiles of up to 4 tokens).
+constexpr int64_t kStreamTokens = 8;
 
 // Rows [r0, r1) must start and end at multiples of 8 (the thread pool splits at multiples of 16).
 template <DType kType>
@@ -124,14 +128,15 @@ void r8_matmul(const QMatmulArgs& a, int64_t r0, int64_t r1) {
   // Q8_0 stores w + 128 (offset 128 = 2 lanes × 64); Q4_0's sums are 16·Σ (q = w + 8) x (above)
   block_sums(a, 64, xs, kType == DType::kQ8_0 ? 1.0f : 0.0625f);
   const int64_t g_end = r1 / 8;
-  if (a.n_tok <= 2) {
-    // Decode: each thread reads its rows as two streams, the first and the second half of its row
-    // groups side by side. One contiguous stream leaves the memory system idle while the kernel
-    // computes; two far-apart streams keep more lines in flight (DRAM-bound harness, 1B shapes,
-    // 2 threads: Q4_0 39.5 -> 47.1 GB/s, Q8_0 32.2 -> 49.6 GB/s; three or four streams were slower).
+  if (a.n_tok <= kStreamTokens) {
+    // Decode (and small decode batches): each thread reads its rows as two streams, the first and
+    // the second half of its row groups side by side, prefetched a page ahead. One contiguous stream
+    // leaves the memory system idle while the kernel computes; two far-apart streams keep more lines
+    // in flight (DRAM-bound harness, 1B shapes, 2 threads: Q4_0 39.5 -> 47.1 GB/s, Q8_0 32.2 -> 49.6
+    // GB/s; three or four streams were slower). Up to 8 tokens the weights are read once, from DRAM.
     const int64_t gb = r0 / 8, half = (g_end - gb) / 2;
-    for (int64_t g = gb; g < gb + half; ++g) token_tiles<kType, 2>(a, xs.data(), g, 0, a.n_tok, half);
-    if (gb + 2 * half < g_end) token_tiles<kType, 1>(a, xs.data(), g_end - 1, 0, a.n_tok);
+    for (int64_t g = gb; g < gb + half; ++g) token_tiles<kType, 2, true>(a, xs.data(), g, 0, a.n_tok, half);
+    if (gb + 2 * half < g_end) token_tiles<kType, 1, true>(a, xs.data(), g_end - 1, 0, a.n_tok);
     return;
   }
   constexpr int64_t kChunk = 64;  // tokens whose activations stay in L2 while the rows stream
