@@ -38,7 +38,6 @@ void convert(const std::string& in, const std::string& out, const std::string& t
 
 std::vector<float> eval_logits(const std::string& model, const std::vector<int32_t>& tokens, bool absorbed) {
   LoadOptions lo;
-  lo.load_tokenizer = false;
   auto m = Model::load(model, lo);
   Kernels k(resolve_isa(""));
   ThreadPool pool(2);

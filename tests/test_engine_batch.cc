@@ -7,6 +7,7 @@
 
 #include "engine/batch_runner.h"
 #include "engine/generator.h"
+#include "engine/loaded_model.h"
 #include "kernels/dispatch.h"
 #include "model/model.h"
 #include "engine/session.h"
@@ -174,8 +175,9 @@ TEST(Generator, ParallelPromptsEqualAlone) {
 // Any id of a set of two or more end-of-generation ids stops generation (kept in `generated`,
 // never streamed); a stop string split across tokens stops it and is never emitted.
 TEST(Generator, StopsAtEveryIdOfTheEogSetAndAtStopStrings) {
-  auto m = Model::load(test::shipped_model());
-  const Tokenizer* tok = m->tokenizer();
+  const LoadedModel lm = LoadedModel::load(test::shipped_model());
+  const Model* m = lm.model.get();
+  const Tokenizer* tok = lm.tokenizer.get();
   ASSERT_NE(tok, nullptr);
   Kernels k(best_isa());
   ThreadPool pool(2);

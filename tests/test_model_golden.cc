@@ -7,6 +7,7 @@
 
 #include "base/thread_pool.h"
 #include "kernels/dispatch.h"
+#include "engine/loaded_model.h"
 #include "model/model.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
@@ -65,7 +66,8 @@ TEST_P(StoriesGolden, LogitsGreedy200) {
 
 TEST_P(StoriesGolden, Greedy64FromText) {
   nlohmann::json g = test::read_json(test::data_path("stories260K/greedy64_once_upon_a_time.json"));
-  const Tokenizer* tok = model_->tokenizer();
+  const std::unique_ptr<Tokenizer> owned = load_model_tokenizer(*model_);
+  const Tokenizer* tok = owned.get();
   ASSERT_NE(tok, nullptr);
   std::vector<int32_t> prompt = tok->encode(g["prompt"].get<std::string>(), true, true);
   EXPECT_EQ(prompt, g["fed_tokens"].get<std::vector<int32_t>>());
@@ -92,23 +94,24 @@ INSTANTIATE_TEST_SUITE_P(AllIsas, StoriesGolden,
                          });
 
 TEST(StoriesTokenizer, MatchesLlamaCpp) {
-  auto m = Model::load(test::shipped_model());
+  auto m = LoadedModel::load(test::shipped_model()).tokenizer;
   nlohmann::json g = test::read_json(test::data_path("stories260K/tokenize.json"));
   for (const auto& c : g["cases"]) {
     const std::string text = c["text"].get<std::string>();
     std::vector<int32_t> want = c["tokens"].get<std::vector<int32_t>>();
-    EXPECT_EQ(m->tokenizer()->encode(text, true, false), want) << text;
-    EXPECT_EQ(m->tokenizer()->encode(text, true, true), want) << text;
+    EXPECT_EQ(m->encode(text, true, false), want) << text;
+    EXPECT_EQ(m->encode(text, true, true), want) << text;
     // decode(ids) == llama.cpp's detokenized text minus the one leading space it keeps
     std::vector<int32_t> ids(want.begin() + 1, want.end());
     std::string det = c["detokenized"].get<std::string>();
-    EXPECT_EQ(m->tokenizer()->decode(ids), det.substr(1)) << text;
+    EXPECT_EQ(m->decode(ids), det.substr(1)) << text;
   }
 }
 
 TEST(StoriesTokenizer, SpecialTokensAndBytes) {
-  auto m = Model::load(test::shipped_model());
-  const Tokenizer& t = *m->tokenizer();
+  const LoadedModel lm = LoadedModel::load(test::shipped_model());
+  ASSERT_NE(lm.tokenizer, nullptr);
+  const Tokenizer& t = *lm.tokenizer;
   EXPECT_EQ(t.bos_id(), 1);
   EXPECT_EQ(t.eos_id(), 2);
   EXPECT_TRUE(t.add_bos());

@@ -300,7 +300,6 @@ TEST(QuantizeTool, Llama3RopeFreqs) {
   ASSERT_NE(f, nullptr);
   ASSERT_EQ(f->type, DType::kF32);
   LoadOptions lo;
-  lo.load_tokenizer = false;
   const RopeConfig rope = Model::load(dir, lo)->config().rope;
   ASSERT_EQ(rope.scaling, RopeScaling::kLlama3);
   RopeConfig plain = rope;

@@ -63,7 +63,7 @@ TEST(Mtp, MatchesGoldens) {
 }
 
 TEST(Mtp, MissingModuleIsAClearError) {
-  auto m = Model::load(test::data_path("tiny-deepseek-v3"), LoadOptions{true, true, true});
+  auto m = Model::load(test::data_path("tiny-deepseek-v3"), LoadOptions{true, true});
   Kernels k(Isa::kScalar);
   ThreadPool pool(1);
   EXPECT_THROW(MtpRunner(*m, k, pool, 64, 4, true), Error);

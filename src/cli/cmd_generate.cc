@@ -30,7 +30,8 @@ struct JsonlPrompt {
 };
 
 // Lines of {"text": "..."} or {"tokens": [ids]} with an optional "n"; blank lines are skipped.
-std::vector<JsonlPrompt> read_jsonl_prompts(const std::string& path, const Model& m, int64_t default_n) {
+std::vector<JsonlPrompt> read_jsonl_prompts(const std::string& path, const Model& m, const Tokenizer* tok,
+                                            int64_t default_n) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "", "cannot open");
   std::vector<JsonlPrompt> out;
@@ -53,7 +54,6 @@ std::vector<JsonlPrompt> read_jsonl_prompts(const std::string& path, const Model
     p.line = lineno;
     if (has_text) {
       if (!j["text"].is_string()) throw Error(path, where + ": text", "expected a string");
-      const Tokenizer* tok = m.tokenizer();
       if (!tok) throw Error(path, where + ": text", "the model has no tokenizer; use \"tokens\"");
       p.ids = tok->encode(j["text"].get<std::string>(), /*add_special=*/true, /*parse_special=*/true);
       if (p.ids.empty()) throw Error(path, where + ": text", "the text gives no tokens");
@@ -97,16 +97,13 @@ std::string result_json(const std::vector<int32_t>& prompt, const GenResult& r, 
 }
 
 // The model's end-of-generation ids (--stop-at-eos stops at any of them).
-std::vector<int32_t> eog_ids(const Model& m) {
-  const Tokenizer* tok = m.tokenizer();
-  return tok ? tok->eog_ids() : std::vector<int32_t>{};
-}
+std::vector<int32_t> eog_ids(const Tokenizer* tok) { return tok ? tok->eog_ids() : std::vector<int32_t>{}; }
 
 // --jsonl: every line's prompt as a parallel sequence; one output line per prompt, in order.
 int generate_jsonl(const Args& a, Runtime& rt, const SamplerOptions& so) {
   const Model& m = *rt.model;
   const int64_t default_n = a.has("--n-predict") ? a.integer("--n-predict", 16, 0, int64_t{1} << 24) : 16;
-  const std::vector<JsonlPrompt> prompts = read_jsonl_prompts(a.str("--jsonl"), m, default_n);
+  const std::vector<JsonlPrompt> prompts = read_jsonl_prompts(a.str("--jsonl"), m, rt.tokenizer.get(), default_n);
   const int64_t parallel = a.integer("--parallel", 4, 1, 1024);
   auto runner = rt.new_runner(a, 256, std::min<int64_t>(parallel, static_cast<int64_t>(prompts.size())));
   for (size_t i = 0; i < prompts.size(); ++i)
@@ -125,7 +122,7 @@ int generate_jsonl(const Args& a, Runtime& rt, const SamplerOptions& so) {
     r.n_predict = p.n;
     r.sampling = so;
     r.stop_at_eog = a.flag("--stop-at-eos");
-    r.eog = eog_ids(m);
+    r.eog = eog_ids(rt.tokenizer.get());
     r.step_logits = step_logits;
     gen.add(std::move(r));
   }
@@ -141,7 +138,7 @@ int generate_jsonl(const Args& a, Runtime& rt, const SamplerOptions& so) {
   }
   std::string out;
   for (size_t i = 0; i < prompts.size(); ++i)
-    out += result_json(prompts[i].ids, gen.result(static_cast<int64_t>(i)), m.tokenizer(), m.config().n_vocab,
+    out += result_json(prompts[i].ids, gen.result(static_cast<int64_t>(i)), rt.tokenizer.get(), m.config().n_vocab,
                        step_logits) + (i + 1 < prompts.size() ? "\n" : "");
   write_json_output(a, out);
   std::fprintf(stderr, "moeinfer: %zu prompts, %lld sequences at a time: %lld tokens generated in %.3f s (%.1f tok/s), %lld forward passes\n",
@@ -198,12 +195,12 @@ int cmd_generate(int argc, char** argv) {
   const int64_t max_draft = a.integer("--draft-max", draft_kind == "ngram" ? 4 : 1, 1, 64);
   if (draft_kind == "mtp" && max_draft != 1) throw UsageError("--draft-max", "the MTP drafter proposes one token");
   Runtime rt = open_runtime(a, false, draft_kind == "mtp");
-  std::vector<int32_t> prompt = prompt_ids(a, *rt.model);
+  std::vector<int32_t> prompt = prompt_ids(a, *rt.model, rt.tokenizer.get());
   SamplerOptions so = sampling_options(a);
   if (a.flag("--greedy")) so.temperature = 0.0f;
   Sampler sampler(so);
   const bool step_logits = a.flag("--step-logits");
-  const int32_t eos = rt.model->tokenizer() ? rt.model->tokenizer()->eos_id() : -1;
+  const int32_t eos = rt.tokenizer ? rt.tokenizer->eos_id() : -1;
   const int64_t nv = rt.model->config().n_vocab;
 
   // Speculative decoding drives one Session; plain generation runs through the Generator.
@@ -249,7 +246,7 @@ int cmd_generate(int argc, char** argv) {
     r.n_predict = n_gen;
     r.sampling = so;
     r.stop_at_eog = a.flag("--stop-at-eos");
-    r.eog = eog_ids(*rt.model);
+    r.eog = eog_ids(rt.tokenizer.get());
     r.step_logits = step_logits;
     gen.add(std::move(r));
     gen.run();
@@ -261,7 +258,7 @@ int cmd_generate(int argc, char** argv) {
   }
   const double t2 = now_seconds();
   std::string text;
-  if (const Tokenizer* tok = rt.model->tokenizer()) text = tok->decode(generated);
+  if (const Tokenizer* tok = rt.tokenizer.get()) text = tok->decode(generated);
 
   JsonWriter j;
   j.begin_object().key("prompt").ints(prompt).key("generated").ints(generated).key("text").value(text);

@@ -28,7 +28,7 @@ int cmd_logits(int argc, char** argv) {
   }
   const bool mtp = a.flag("--mtp");
   Runtime rt = open_runtime(a, false, mtp);
-  std::vector<int32_t> ids = prompt_ids(a, *rt.model);
+  std::vector<int32_t> ids = prompt_ids(a, *rt.model, rt.tokenizer.get());
   const int64_t n = static_cast<int64_t>(ids.size());
   const ModelConfig& c = rt.model->config();
   auto session = rt.new_session(a, n);

@@ -44,7 +44,7 @@ int cmd_run(int argc, char** argv) {
   Runtime rt = open_runtime(a, true, draft_kind == "mtp");
   const Model& m = *rt.model;
 
-  const Tokenizer* tok = m.tokenizer();
+  const Tokenizer* tok = rt.tokenizer.get();
   if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use `moeinfer generate --tokens`");
   const std::string prompt = a.str("--prompt", "Once upon a time");
   std::vector<int32_t> ids;

@@ -51,6 +51,7 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   LoadOptions lo;
   lo.load_mtp = load_mtp;
   rt.model = Model::load(path, lo);
+  rt.tokenizer = load_model_tokenizer(*rt.model);
   const RepackMode repack = parse_repack_mode(a.str("--repack", "auto"), "--repack");
   rt.pool = std::make_unique<ThreadPool>(threads);
   rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool);
@@ -83,10 +84,9 @@ bool session_mla_absorbed(const Args& a) {
   return mla == "absorbed";
 }
 
-std::vector<int32_t> prompt_ids(const Args& a, const Model& m) {
+std::vector<int32_t> prompt_ids(const Args& a, const Model& m, const Tokenizer* tok) {
   const std::string which = a.one_of({"--tokens", "--text"});
   if (which == "--tokens") return parse_token_list(a.str("--tokens"), "--tokens");
-  const Tokenizer* tok = m.tokenizer();
   if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use --tokens");
   std::vector<int32_t> ids = tok->encode(a.str("--text"), /*add_special=*/true, /*parse_special=*/true);
   if (ids.empty()) throw UsageError("--text", "the text gives no tokens");

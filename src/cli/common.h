@@ -10,12 +10,14 @@
 #include "model/model.h"
 #include "model/repack_weights.h"
 #include "engine/batch_runner.h"
+#include "engine/loaded_model.h"
 #include "engine/session.h"
 
 namespace moeinfer {
 
 struct Runtime {
   std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;  // the model's vocabulary (engine/loaded_model.h); nullptr when none
   std::unique_ptr<Kernels> kernels;
   std::unique_ptr<ThreadPool> pool;
   double load_seconds = 0.0;
@@ -38,7 +40,7 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false);
 bool session_mla_absorbed(const Args& a);
 
 // The prompt ids from --tokens (fed exactly) or --text (tokenized, BOS as the tokenizer says).
-std::vector<int32_t> prompt_ids(const Args& a, const Model& m);
+std::vector<int32_t> prompt_ids(const Args& a, const Model& m, const Tokenizer* tok);
 
 // Writes json + "\n" to -o FILE, or to stdout. Throws Error when the file cannot be written.
 void write_json_output(const Args& a, const std::string& json);

@@ -93,7 +93,6 @@ void open_hf_deepseek(const std::string& in, Source* s) {
 void open_hf(const std::string& in, Source* s) {
   LoadOptions lo;
   lo.require_usable_types = false;
-  lo.load_tokenizer = false;
   lo.load_mtp = true;
   s->model = Model::load(in, lo);
   const ModelConfig& c = s->model->config();

@@ -5,8 +5,6 @@
 #include "base/error.h"
 #include "formats/json_config.h"
 #include "model/arch_registry.h"
-#include "tokenizer/gguf_tokenizer.h"
-#include "tokenizer/hf_tokenizer.h"
 
 namespace moeinfer {
 
@@ -33,13 +31,6 @@ void Model::load_gguf(const LoadOptions& opts) {
   a->read_gguf(g, &config_);
   config_.validate(path_);
   a->bind(g, WeightNaming::kGguf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
-  if (opts.load_tokenizer && g.has("tokenizer.ggml.model")) {
-    tokenizer_ = make_gguf_tokenizer(g);
-    if (tokenizer_ && tokenizer_->n_vocab() > config_.n_vocab)
-      throw Error(path_, "tokenizer.ggml.tokens",
-                  "has " + std::to_string(tokenizer_->n_vocab()) + " tokens, more than the model's " +
-                      std::to_string(config_.n_vocab) + " embedding rows");
-  }
 }
 
 void Model::load_hf_dir(const LoadOptions& opts) {
@@ -65,10 +56,6 @@ void Model::load_hf_dir(const LoadOptions& opts) {
   safetensors_ = SafetensorsSet::open_dir(path_);
   tensors_ = safetensors_.get();
   a->bind(*safetensors_, WeightNaming::kHf, config_, BindOptions{opts.require_usable_types, opts.load_mtp}, &weights_);
-  // tokenizer.json (+ tokenizer_config.json) beside the weights, when the folder has one.
-  if (opts.load_tokenizer && (::stat((path_ + "/tokenizer.json").c_str(), &st) == 0 ||
-                              ::stat((path_ + "/tokenizer.json.gz").c_str(), &st) == 0))
-    tokenizer_ = load_hf_tokenizer(path_);
 }
 
 }  // namespace moeinfer

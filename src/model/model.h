@@ -1,5 +1,6 @@
 // A loaded model: the mapped weights (a GGUF file or a Hugging Face directory of safetensors),
-// its configuration, weight views and tokenizer.
+// its configuration and weight views. Its tokenizer is loaded above this layer
+// (engine/loaded_model.h): the forward pass works on ids alone.
 #pragma once
 #include <memory>
 #include <string>
@@ -8,14 +9,12 @@
 #include "formats/safetensors.h"
 #include "model/config.h"
 #include "model/weights.h"
-#include "tokenizer/tokenizer.h"
 
 namespace moeinfer {
 
 struct LoadOptions {
   // When false, weights of types the engine cannot compute with yet are accepted (for `info`).
   bool require_usable_types = true;
-  bool load_tokenizer = true;
   // Bind the multi-token-prediction layers too (DeepSeek-V3); off by default so that a user who
   // does not ask for MTP pays no memory for it.
   bool load_mtp = false;
@@ -33,7 +32,6 @@ class Model {
   const ModelWeights& weights() const { return weights_; }
   // For load-time layout changes (model/repack_weights.h) before any session runs.
   ModelWeights& mutable_weights() { return weights_; }
-  const Tokenizer* tokenizer() const { return tokenizer_.get(); }  // nullptr when absent
   const TensorSet& tensors() const { return *tensors_; }
   const GgufFile* gguf() const { return gguf_.get(); }  // nullptr for HF directories
 
@@ -47,7 +45,6 @@ class Model {
   const TensorSet* tensors_ = nullptr;
   ModelConfig config_;
   ModelWeights weights_;
-  std::unique_ptr<Tokenizer> tokenizer_;
 };
 
 }  // namespace moeinfer
