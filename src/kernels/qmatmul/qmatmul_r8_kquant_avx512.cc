@@ -74,7 +74,8 @@ void store_rows(const QMatmulArgs& a, const __m512 (&acc)[G][T], int64_t g0, int
 }
 
 // Row groups g0, g0 + gs, ..., g0 + (G-1)·gs against tokens t0..t0+T-1 (as tile6 below).
-template <int G, int T>
+// kStream: the weights come from DRAM once (decode and small batches): prefetch them a page ahead.
+template <int G, int T, bool kStream = (T <= 2)>
 void tile(const QMatmulArgs& a, const XBlock* xs, int64_t g0, int64_t t0, int64_t gs) {
   const int64_t nsb = a.cols / 256;
   const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
@@ -90,7 +91,7 @@ void tile(const QMatmulArgs& a, const XBlock* xs, int64_t g0, int64_t t0, int64_
   for (int64_t sb = 0; sb < nsb; ++sb) {
     for (int g = 0; g < G; ++g) {
       const uint8_t* gb = wg[g] + sb * kGroupBlock;
-      if constexpr (T <= 2) prefetch_ahead(gb, kGroupBlock);
+      if constexpr (kStream) prefetch_ahead(gb, kGroupBlock);
       decode_six_bit(gb + 32, gb + 96, sc[g]);
       decode_six_bit(gb + 64, gb + 112, mn[g]);
     }
@@ -157,7 +158,7 @@ struct XBlock6 {
   }
 };
 
-template <int G, int T>
+template <int G, int T, bool kStream = (T <= 2)>
 void tile6(const QMatmulArgs& a, const XBlock6* xs, int64_t g0, int64_t t0, int64_t gs) {
   const int64_t nsb = a.cols / 256;
   const __m512i dup = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
@@ -173,7 +174,7 @@ void tile6(const QMatmulArgs& a, const XBlock6* xs, int64_t g0, int64_t t0, int6
   for (int64_t sb = 0; sb < nsb; ++sb) {
     __m512i S[G][T];
     for (int g = 0; g < G; ++g) {
-      if constexpr (T <= 2) prefetch_ahead(wg[g] + sb * kGroupBlock6, kGroupBlock6);
+      if constexpr (kStream) prefetch_ahead(wg[g] + sb * kGroupBlock6, kGroupBlock6);
       for (int t = 0; t < T; ++t) S[g][t] = _mm512_setzero_si512();
     }
     for (int k = 0; k < 16; ++k) {
@@ -221,7 +222,7 @@ void tile6(const QMatmulArgs& a, const XBlock6* xs, int64_t g0, int64_t t0, int6
 template <typename X>
 using TileFn = void (*)(const QMatmulArgs&, const X*, int64_t g0, int64_t t0, int64_t gs);
 template <typename X, TileFn<X> kTile1, TileFn<X> kTile2, TileFn<X> kTile3, TileFn<X> kTile4, TileFn<X> kPair1,
-          TileFn<X> kPair2>
+          TileFn<X> kPair2, TileFn<X> kStream3, TileFn<X> kStream4>
 void run_r8(const QMatmulArgs& a, int64_t r0, int64_t r1) {
   const int64_t nsb = a.cols / 256;
   thread_local std::vector<X> xs;
@@ -237,6 +238,17 @@ void run_r8(const QMatmulArgs& a, int64_t r0, int64_t r1) {
       a.n_tok == 1 ? kPair1(a, xs.data(), g, 0, half) : kPair2(a, xs.data(), g, 0, half);
     if (g_begin + 2 * half < g_end)
       a.n_tok == 1 ? kTile1(a, xs.data(), g_end - 1, 0, 1) : kTile2(a, xs.data(), g_end - 1, 0, 1);
+    return;
+  }
+  if (a.n_tok <= 8) {  // a small decode batch: the weights stream once, prefetched (3-4 token tiles)
+    for (int64_t g = g_begin; g < g_end; ++g)
+      for (int64_t t = 0; t < a.n_tok;) {
+        const int64_t left = a.n_tok - t;
+        if (left >= 4) kStream4(a, xs.data(), g, t, 1), t += 4;
+        else if (left == 3) kStream3(a, xs.data(), g, t, 1), t += 3;
+        else if (left == 2) kTile2(a, xs.data(), g, t, 1), t += 2;
+        else kTile1(a, xs.data(), g, t, 1), t += 1;
+      }
     return;
   }
   constexpr int64_t kChunk = 64;
@@ -259,9 +271,11 @@ void run_r8(const QMatmulArgs& a, int64_t r0, int64_t r1) {
 
 QMatmulFn qmatmul_r8_kquant_avx512(DType t) {
   switch (t) {
-    case DType::kQ4_K: return &run_r8<XBlock, tile<1, 1>, tile<1, 2>, tile<1, 3>, tile<1, 4>, tile<2, 1>, tile<2, 2>>;
+    case DType::kQ4_K: return &run_r8<XBlock, tile<1, 1>, tile<1, 2>, tile<1, 3>, tile<1, 4>, tile<2, 1>, tile<2, 2>, tile<1, 3, true>,
+                                     tile<1, 4, true>>;
     case DType::kQ6_K:
-      return &run_r8<XBlock6, tile6<1, 1>, tile6<1, 2>, tile6<1, 3>, tile6<1, 4>, tile6<2, 1>, tile6<2, 2>>;
+      return &run_r8<XBlock6, tile6<1, 1>, tile6<1, 2>, tile6<1, 3>, tile6<1, 4>, tile6<2, 1>, tile6<2, 2>,
+                     tile6<1, 3, true>, tile6<1, 4, true>>;
     default: return nullptr;
   }
 }
