@@ -48,14 +48,21 @@ void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights
   }
 }
 
-void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n,
-                int64_t dim) {
-  if (e.n_shared_experts > 0) {
-    swiglu_ffn(ctx, s, w.shared.w1, w.shared.w2, w.shared.w3, s.xb.data(), n, s.h1.data(), s.h3.data(), s.out.data());
+// out = routed sum (moe_acc) + the shared experts' output, which is already in out when `shared`.
+void combine_shared(RunState& s, int64_t n, int64_t dim, bool shared) {
+  if (shared) {
     for (int64_t i = 0; i < n * dim; ++i) s.out[i] = s.moe_acc[i] + s.out[i];
   } else {
     std::memcpy(s.out.data(), s.moe_acc.data(), n * dim * sizeof(float));
   }
+}
+
+void add_shared(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n,
+                int64_t dim) {
+  const bool shared = e.n_shared_experts > 0;
+  if (shared)
+    swiglu_ffn(ctx, s, w.shared.w1, w.shared.w2, w.shared.w3, s.xb.data(), n, s.h1.data(), s.h3.data(), s.out.data());
+  combine_shared(s, n, dim, shared);
 }
 
 }  // namespace
@@ -125,11 +132,7 @@ void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights
       for (int64_t j = 0; j < dim; ++j) acc[j] += y[j] * wt;
     }
   }
-  if (shared) {
-    for (int64_t i = 0; i < n * dim; ++i) s.out[i] = s.moe_acc[i] + s.out[i];
-  } else {
-    std::memcpy(s.out.data(), s.moe_acc.data(), n * dim * sizeof(float));
-  }
+  combine_shared(s, n, dim, shared);
 }
 
 void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer,
