@@ -13,7 +13,7 @@
 namespace moeinfer {
 namespace {
 
-void BM_QMatmul(benchmark::State& state, DType t, Isa isa, bool rows8 = false) {
+void BM_QMatmul(benchmark::State& state, DType t, Isa isa, bool rows8 = false, int64_t rows = 8192, int64_t cols = 4096) {
   if (!isa_supported(isa)) {
     state.SkipWithError("ISA not supported on this CPU");
     return;
@@ -26,7 +26,7 @@ void BM_QMatmul(benchmark::State& state, DType t, Isa isa, bool rows8 = false) {
     state.SkipWithError("no kernel for this type at this ISA");
     return;
   }
-  const int64_t rows = 8192, cols = 4096, n_tok = state.range(0);
+  const int64_t n_tok = state.range(0);
   uint64_t row_bytes = 0, xq_row = 0;
   dtype_row_bytes(t, cols, &row_bytes);
   const DType at = activation_type(t);
@@ -69,6 +69,9 @@ BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx2_rows8, DType::kQ8_0, Isa::kAvx2, true)->
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx2_rows8, DType::kQ4_0, Isa::kAvx2, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx512_rows8, DType::kQ8_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx512_rows8, DType::kQ4_0, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
+// 1024×2048 (1.1-2.2 MB): from L2, the kernels' compute rate for decode batches
+BENCHMARK_CAPTURE(BM_QMatmul, Q8_0_Avx512_rows8_L2, DType::kQ8_0, Isa::kAvx512, true, 1024, 2048)->Arg(1)->Arg(4)->Arg(8)->UseRealTime();
+BENCHMARK_CAPTURE(BM_QMatmul, Q4_0_Avx512_rows8_L2, DType::kQ4_0, Isa::kAvx512, true, 1024, 2048)->Arg(1)->Arg(4)->Arg(8)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q4_K_Avx512_rows8, DType::kQ4_K, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 BENCHMARK_CAPTURE(BM_QMatmul, Q6_K_Avx512_rows8, DType::kQ6_K, Isa::kAvx512, true)->Arg(1)->Arg(16)->Arg(64)->UseRealTime();
 MOEINFER_QMATMUL_BENCH(Q4_K, Avx2);

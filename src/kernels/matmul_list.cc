@@ -25,7 +25,8 @@ void quantize_rows(const Kernels& k, ThreadPool& pool, DType at, const float* x,
   ScopedOp prof(OpKind::kQuantizeAct);
   const QuantActFn quant = k.quant_act(at);
   if (!quant) throw Error("", "activations", std::string("no quantizer for ") + dtype_name(at));
-  if (pool.size() == 1 || n_tok < 4) {
+  // A decode batch's few rows take microseconds: not worth a pool barrier.
+  if (pool.size() == 1 || n_tok < 4 || n_tok * cols < 65536) {
     for (int64_t t = 0; t < n_tok; ++t) quant(x + t * cols, cols, out + t * row);
     return;
   }
