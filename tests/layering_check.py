@@ -22,7 +22,7 @@ LAYERS = [
     ["chat"],
     ["model"],
     ["engine"],
-    ["convert"],
+    ["convert", "server"],
     ["cli"],
 ]
 # Folders built into the same library, which may include each other.

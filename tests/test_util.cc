@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -56,11 +57,20 @@ std::string slurp(const std::string& path) {
 }
 }  // namespace
 
-CliResult run_cli(const std::vector<std::string>& args) {
+CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text) {
   const std::string dir = temp_dir();
-  const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
+  const std::string out_path = dir + "/stdout", err_path = dir + "/stderr", in_path = dir + "/stdin";
+  {
+    FILE* f = std::fopen(in_path.c_str(), "wb");
+    if (f) {
+      std::fwrite(stdin_text.data(), 1, stdin_text.size(), f);
+      std::fclose(f);
+    }
+  }
   pid_t pid = fork();
   if (pid == 0) {
+    int i = open(in_path.c_str(), O_RDONLY);
+    dup2(i, 0);
     int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
@@ -87,6 +97,7 @@ CliResult run_cli(const std::vector<std::string>& args) {
   r.err = slurp(err_path);
   unlink(out_path.c_str());
   unlink(err_path.c_str());
+  unlink(in_path.c_str());
   rmdir(dir.c_str());
   return r;
 }

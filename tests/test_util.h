@@ -21,8 +21,9 @@ struct CliResult {
   bool signaled = false;
   std::string out, err;
 };
-// Runs the moeinfer binary with args (no shell), capturing stdout and stderr.
-CliResult run_cli(const std::vector<std::string>& args);
+// Runs the moeinfer binary with args (no shell), capturing stdout and stderr; stdin_text is its
+// standard input (empty: /dev/null).
+CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
 
 // max|a - b| over two equal-length vectors (infinity when lengths differ).
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b);

@@ -86,7 +86,7 @@ std::string result_json(const std::vector<int32_t>& prompt, const GenResult& r, 
                         bool step_logits) {
   JsonWriter j;
   j.begin_object().key("prompt").ints(prompt).key("generated").ints(r.generated);
-  j.key("text").value(tok ? tok->decode(r.generated) : std::string());
+  j.key("text").value(tok ? continuation_text(*tok, r.generated) : std::string());
   if (step_logits) {
     j.key("step_logits").begin_array();
     for (size_t k = 0; k < r.generated.size(); ++k) j.floats(r.step_logits.data() + k * nv, nv);
@@ -258,7 +258,7 @@ int cmd_generate(int argc, char** argv) {
   }
   const double t2 = now_seconds();
   std::string text;
-  if (const Tokenizer* tok = rt.tokenizer.get()) text = tok->decode(generated);
+  if (const Tokenizer* tok = rt.tokenizer.get()) text = continuation_text(*tok, generated);
 
   JsonWriter j;
   j.begin_object().key("prompt").ints(prompt).key("generated").ints(generated).key("text").value(text);

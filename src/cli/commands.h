@@ -13,5 +13,7 @@ int cmd_bench(int argc, char** argv);
 int cmd_chat_template(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
 int cmd_make_model(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
+int cmd_chat(int argc, char** argv);
 
 }  // namespace moeinfer

@@ -113,4 +113,10 @@ void stream_out(const std::string& s) {
   std::fflush(stdout);
 }
 
+std::string continuation_text(const Tokenizer& tok, const std::vector<int32_t>& ids) {
+  std::string s;
+  for (int32_t id : ids) s += tok.token_to_piece(id);
+  return s;
+}
+
 }  // namespace moeinfer

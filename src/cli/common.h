@@ -50,4 +50,9 @@ void stream_out(const std::string& s);
 
 double now_seconds();
 
+// The text the generated ids add after the prompt: their pieces in order, as `run` streams them
+// and `serve` answers (a SentencePiece word piece keeps its leading space, where a decode of the
+// ids alone would drop it). Special tokens appear as their text.
+std::string continuation_text(const Tokenizer& tok, const std::vector<int32_t>& ids);
+
 }  // namespace moeinfer

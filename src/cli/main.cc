@@ -20,6 +20,8 @@ constexpr const char* kUsage =
     "  generate   generate tokens, JSON out: {\"prompt\",\"generated\",\"text\"}\n"
     "  logits     logits for every position of a token sequence, JSON out\n"
     "  tokenize   tokenize text with a model's tokenizer, JSON lines out\n"
+    "  chat       chat with a model in the terminal (multi-turn, streamed; lines from a pipe are turns)\n"
+    "  serve      OpenAI-compatible HTTP server (chat/completions, completions, streaming, metrics)\n"
     "  chat-template  render a chat template for a list of messages\n"
     "  info       model architecture, hyperparameters and sizes, JSON out\n"
     "  bench      prefill/decode speed, memory and the decode roofline\n"
@@ -36,7 +38,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"run", moeinfer::cmd_run},         {"generate", moeinfer::cmd_generate}, {"logits", moeinfer::cmd_logits},
     {"tokenize", moeinfer::cmd_tokenize}, {"info", moeinfer::cmd_info},       {"bench", moeinfer::cmd_bench},
-    {"chat-template", moeinfer::cmd_chat_template},
+    {"chat-template", moeinfer::cmd_chat_template}, {"serve", moeinfer::cmd_serve}, {"chat", moeinfer::cmd_chat},
     {"quantize", moeinfer::cmd_quantize},     {"make-model", moeinfer::cmd_make_model},
 };
 

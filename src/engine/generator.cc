@@ -14,6 +14,7 @@ const char* finish_reason_name(FinishReason r) {
     case FinishReason::kStop: return "stop";
     case FinishReason::kContext: return "context";
     case FinishReason::kError: return "error";
+    case FinishReason::kCancelled: return "cancelled";
     case FinishReason::kNone: break;
   }
   return "none";
@@ -47,6 +48,18 @@ Generator::~Generator() {
   for (auto& l : live_) runner_.kv().remove_sequence(l->seq);
 }
 
+Generator::Entry& Generator::entry(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) throw Error("", "generator", "no request " + std::to_string(id));
+  return it->second;
+}
+
+const GenResult& Generator::result(int64_t id) const {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) throw Error("", "generator", "no request " + std::to_string(id));
+  return it->second.result;
+}
+
 int64_t Generator::add(GenRequest r) {
   const int64_t nv = runner_.n_vocab();
   if (r.prompt.empty()) throw Error("", "prompt", "expected at least one token");
@@ -59,39 +72,80 @@ int64_t Generator::add(GenRequest r) {
                 std::to_string(r.prompt.size()) + " prompt tokens exceed the context length " +
                     std::to_string(runner_.context()) + " (raise it with --ctx)");
   std::sort(r.eog.begin(), r.eog.end());
-  requests_.push_back(std::move(r));
-  results_.emplace_back();
-  return static_cast<int64_t>(results_.size() - 1);
+  const int64_t id = next_id_++;
+  entries_[id].request = std::move(r);
+  queue_.push_back(id);
+  return id;
 }
 
 void Generator::admit() {
-  while (static_cast<int64_t>(live_.size()) < o_.max_parallel && next_ < requests_.size()) {
-    const int64_t i = static_cast<int64_t>(next_++);
-    if (requests_[static_cast<size_t>(i)].n_predict <= 0) {
-      results_[static_cast<size_t>(i)].finish = FinishReason::kLength;
+  while (static_cast<int64_t>(live_.size()) < o_.max_parallel && !queue_.empty()) {
+    const int64_t id = queue_.front();
+    queue_.pop_front();
+    Entry& e = entry(id);
+    if (e.request.n_predict <= 0) {
+      e.result.finish = FinishReason::kLength;
+      if (e.request.on_finish) e.request.on_finish(e.result);
       continue;
     }
-    live_.push_back(std::make_unique<Live>(i, runner_.kv().add_sequence(), requests_[static_cast<size_t>(i)]));
+    live_.push_back(std::make_unique<Live>(id, runner_.kv().add_sequence(), e.request));
   }
 }
 
 void Generator::emit(Live& l, const std::string& text) {
   if (text.empty()) return;
-  results_[static_cast<size_t>(l.index)].text += text;
-  if (const auto& cb = requests_[static_cast<size_t>(l.index)].on_text) cb(text);
+  Entry& e = entry(l.index);
+  e.result.text += text;
+  if (e.request.on_text) e.request.on_text(text);
 }
 
 void Generator::finish(Live& l, FinishReason why, const std::string& error) {
-  GenResult& r = results_[static_cast<size_t>(l.index)];
-  r.finish = why;
-  r.error = error;
+  Entry& e = entry(l.index);
+  e.result.finish = why;
+  e.result.error = error;
   l.done = true;
-  if (o_.tokenizer) emit(l, l.text.flush());  // "" after a stop string
+  if (o_.tokenizer && why != FinishReason::kCancelled) emit(l, l.text.flush());  // "" after a stop string
+  if (e.request.on_finish) e.request.on_finish(e.result);
+}
+
+void Generator::cancel(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.result.finish != FinishReason::kNone) return;
+  for (auto q = queue_.begin(); q != queue_.end(); ++q)
+    if (*q == id) {
+      queue_.erase(q);
+      it->second.result.finish = FinishReason::kCancelled;
+      if (it->second.request.on_finish) it->second.request.on_finish(it->second.result);
+      return;
+    }
+  for (auto& l : live_)
+    if (l->index == id && !l->done) finish(*l, FinishReason::kCancelled);
+  drop_done();
+}
+
+void Generator::forget(int64_t id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  if (it->second.result.finish == FinishReason::kNone)
+    throw Error("", "generator", "request " + std::to_string(id) + " has not finished");
+  entries_.erase(it);
+}
+
+void Generator::drop_done() {
+  for (size_t i = 0; i < live_.size();) {
+    if (live_[i]->done) {
+      runner_.kv().remove_sequence(live_[i]->seq);
+      live_.erase(live_.begin() + static_cast<int64_t>(i));
+    } else {
+      ++i;
+    }
+  }
 }
 
 void Generator::on_logits(Live& l, const float* logits) {
-  const GenRequest& q = requests_[static_cast<size_t>(l.index)];
-  GenResult& r = results_[static_cast<size_t>(l.index)];
+  Entry& e = entry(l.index);
+  const GenRequest& q = e.request;
+  GenResult& r = e.result;
   const int64_t nv = runner_.n_vocab();
   if (q.step_logits) r.step_logits.insert(r.step_logits.end(), logits, logits + nv);
   const int32_t tok = l.sampler.sample(logits, nv, l.history);
@@ -100,6 +154,7 @@ void Generator::on_logits(Live& l, const float* logits) {
   if (r.generated.size() == 1) r.prefill_end = now();
   const bool eog = q.stop_at_eog && std::binary_search(q.eog.begin(), q.eog.end(), tok);
   bool stopped = false;
+  if (!eog && q.on_token) q.on_token(tok, logits);
   if (!eog && o_.tokenizer) emit(l, l.text.push(o_.tokenizer->token_to_piece(tok), &stopped));
   if (eog || stopped) finish(l, FinishReason::kStop);
   else if (static_cast<int64_t>(r.generated.size()) >= q.n_predict) finish(l, FinishReason::kLength);
@@ -123,7 +178,7 @@ bool Generator::step() {
   }
   std::vector<std::pair<Live*, int64_t>> chunks;  // (sequence, prompt tokens in this batch)
   for (auto& l : live_) {
-    const std::vector<int32_t>& prompt = requests_[static_cast<size_t>(l->index)].prompt;
+    const std::vector<int32_t>& prompt = entry(l->index).request.prompt;
     const int64_t left = static_cast<int64_t>(prompt.size()) - l->fed;
     if (budget == 0) break;
     if (left <= 0) continue;
@@ -153,14 +208,7 @@ bool Generator::step() {
     for (size_t i = 0; i < row_owner_.size(); ++i)
       on_logits(*row_owner_[i], logits + static_cast<int64_t>(i) * runner_.n_vocab());
   }
-  for (size_t i = 0; i < live_.size();) {
-    if (live_[i]->done) {
-      runner_.kv().remove_sequence(live_[i]->seq);
-      live_.erase(live_.begin() + static_cast<int64_t>(i));
-    } else {
-      ++i;
-    }
-  }
+  drop_done();
   admit();
   return !live_.empty();
 }

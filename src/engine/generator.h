@@ -16,9 +16,14 @@
 // Text is streamed through a TextStream (engine/text_stream.h): pieces never split a UTF-8
 // character, and text that may still become a stop string is held back until it cannot.
 // A sequence that cannot get KV blocks finishes with an error; the others go on.
+// Requests can be added between steps (a server adds them as they arrive), cancelled (the
+// sequence frees its blocks at the next step) and forgotten once read, so a long-running loop
+// holds only what is live.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +34,17 @@
 
 namespace moeinfer {
 
-enum class FinishReason { kNone, kLength, kStop, kContext, kError };
+enum class FinishReason { kNone, kLength, kStop, kContext, kError, kCancelled };
 const char* finish_reason_name(FinishReason r);
+
+struct GenResult {
+  std::vector<int32_t> generated;
+  std::vector<float> step_logits;  // [generated][n_vocab] when requested
+  std::string text;                // the emitted text (with a tokenizer): before any stop string
+  FinishReason finish = FinishReason::kNone;
+  std::string error;               // when finish == kError
+  double prefill_end = 0.0;        // seconds (steady clock) when the first token was sampled
+};
 
 struct GenRequest {
   std::vector<int32_t> prompt;   // fed exactly as given
@@ -42,16 +56,13 @@ struct GenRequest {
   bool step_logits = false;      // keep the logits row that chose each token
   // Streams generated text as it becomes final (needs GeneratorOptions::tokenizer).
   std::function<void(const std::string& text)> on_text;
+  // Each sampled token that is not an end-of-generation id, with the logits row it came from
+  // (valid during the call only), before its text is streamed.
+  std::function<void(int32_t token, const float* logits)> on_token;
+  // Called once, when the request finishes (any reason), after its last text.
+  std::function<void(const GenResult& result)> on_finish;
 };
 
-struct GenResult {
-  std::vector<int32_t> generated;
-  std::vector<float> step_logits;  // [generated][n_vocab] when requested
-  std::string text;                // the emitted text (with a tokenizer): before any stop string
-  FinishReason finish = FinishReason::kNone;
-  std::string error;               // when finish == kError
-  double prefill_end = 0.0;        // seconds (steady clock) when the first token was sampled
-};
 
 struct GeneratorOptions {
   int64_t max_parallel = 4;             // sequences live at once
@@ -63,15 +74,22 @@ class Generator {
   Generator(BatchRunner& runner, const GeneratorOptions& o);
   ~Generator();
 
-  // Queues a request; returns its index (results are kept in this order).
+  // Queues a request; returns its id (0, 1, 2, ... in the order added).
   int64_t add(GenRequest r);
   // Runs one batch. Returns false when every request has finished.
   bool step();
   // Steps until every request has finished.
   void run();
-  const GenResult& result(int64_t i) const { return results_.at(static_cast<size_t>(i)); }
-  int64_t size() const { return static_cast<int64_t>(results_.size()); }
+  // Ends a request (waiting or live) with FinishReason::kCancelled; its sequence's blocks are
+  // freed at once. No-op for an unknown or finished id.
+  void cancel(int64_t id);
+  // Drops a finished request's result (and its request). Throws for an unfinished one.
+  void forget(int64_t id);
+  const GenResult& result(int64_t id) const;
+  int64_t size() const { return next_id_; }
   int64_t forwards() const { return forwards_; }
+  int64_t live() const { return static_cast<int64_t>(live_.size()); }
+  int64_t waiting() const { return static_cast<int64_t>(queue_.size()); }
 
  private:
   struct Live;
@@ -81,12 +99,19 @@ class Generator {
   // After a forward pass: sample from `logits` for the sequence; decides whether it goes on.
   void on_logits(Live& l, const float* logits);
 
+  struct Entry {
+    GenRequest request;
+    GenResult result;
+  };
+  Entry& entry(int64_t id);
+  void drop_done();
+
   BatchRunner& runner_;
   GeneratorOptions o_;
-  std::vector<GenRequest> requests_;
-  std::vector<GenResult> results_;
+  std::map<int64_t, Entry> entries_;  // requests not forgotten
+  std::deque<int64_t> queue_;         // waiting, in order
   std::vector<std::unique_ptr<Live>> live_;
-  size_t next_ = 0;  // next request to admit
+  int64_t next_id_ = 0;
   Batch batch_;
   std::vector<Live*> row_owner_;  // per logits row of the current batch
   int64_t forwards_ = 0;

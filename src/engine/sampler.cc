@@ -41,17 +41,23 @@ double Sampler::uniform() { return static_cast<double>(next() >> 11) * (1.0 / 90
 
 int32_t Sampler::sample(const float* logits, int64_t n, const std::vector<int32_t>& history) {
   work_.assign(logits, logits + n);
-  if (o_.repeat_penalty != 1.0f && o_.repeat_last_n != 0) {
+  const bool penalties = o_.repeat_penalty != 1.0f || o_.presence_penalty != 0.0f || o_.frequency_penalty != 0.0f;
+  if (penalties && o_.repeat_last_n != 0) {
     size_t start = o_.repeat_last_n < 0 || history.size() < static_cast<size_t>(o_.repeat_last_n)
                        ? 0
                        : history.size() - o_.repeat_last_n;
-    std::vector<int32_t> seen(history.begin() + start, history.end());
-    std::sort(seen.begin(), seen.end());
-    seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-    for (int32_t id : seen) {
+    seen_.assign(history.begin() + static_cast<int64_t>(start), history.end());
+    std::sort(seen_.begin(), seen_.end());
+    for (size_t i = 0; i < seen_.size();) {
+      size_t j = i;
+      while (j < seen_.size() && seen_[j] == seen_[i]) ++j;
+      const int32_t id = seen_[i];
+      const float count = static_cast<float>(j - i);
+      i = j;
       if (id < 0 || id >= n) continue;
       float& v = work_[id];
-      v = v > 0 ? v / o_.repeat_penalty : v * o_.repeat_penalty;
+      if (o_.repeat_penalty != 1.0f) v = v > 0 ? v / o_.repeat_penalty : v * o_.repeat_penalty;
+      v -= o_.frequency_penalty * count + o_.presence_penalty;
     }
   }
   if (o_.temperature <= 0.0f) return argmax(work_.data(), n);

@@ -1,5 +1,5 @@
 // Token sampling from a row of logits. Order of operations (llama.cpp's default chain):
-//   repetition penalty -> top-k -> top-p -> min-p -> temperature -> draw.
+//   repetition, presence and frequency penalties -> top-k -> top-p -> min-p -> temperature -> draw.
 // temperature <= 0 (or greedy) is argmax with the lowest id winning ties. The RNG is a seeded
 // 64-bit generator (splitmix64/xoshiro256**) defined here, so the same seed gives the same text
 // on every platform.
@@ -15,7 +15,10 @@ struct SamplerOptions {
   float top_p = 0.95f;         // 1 = off
   float min_p = 0.05f;         // 0 = off
   float repeat_penalty = 1.0f; // 1 = off; divides positive logits, multiplies negative ones
-  int repeat_last_n = 64;      // how many recent tokens the penalty looks at
+  int repeat_last_n = 64;      // how many recent tokens the penalties look at (-1: all)
+  // OpenAI's: subtract presence for each id seen in the window, frequency times its count
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
   uint64_t seed = 0;
 };
 
@@ -41,6 +44,7 @@ class Sampler {
   uint64_t s_[4];
   std::vector<float> work_;
   std::vector<int32_t> ids_;
+  std::vector<int32_t> seen_;
   // The kept candidates of the last sample(): ids_[0..kept_) with unnormalized probabilities.
   int64_t kept_ = 0;
   std::vector<double> kept_p_;
