@@ -234,3 +234,67 @@ TEST(Server, StalledClientIsDroppedAndLeavingClientCancels) {
 
 }  // namespace
 }  // namespace moeinfer::test
+
+namespace moeinfer::test {
+namespace {
+
+TEST(Server, SigtermEndsTheStreamsInFlightAndExitsZero) {
+  ServerProcess s({"--ctx", "60000"});
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  int fd = connect_raw(s.port(), 30);
+  ASSERT_GE(fd, 0);
+  const std::string body = nlohmann::json{{"prompt", "Once upon a time"}, {"max_tokens", 50000}, {"stream", true}}.dump();
+  send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  std::string got;
+  char buf[8192];
+  while (got.find("\"text\"") == std::string::npos) {  // the stream has started
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  kill(s.pid(), SIGTERM);
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(fd);
+  EXPECT_NE(got.find("\"finish_reason\":\"stop\""), std::string::npos);
+  EXPECT_NE(got.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(s.stop(), 0) << s.stderr_text();
+}
+
+}  // namespace
+}  // namespace moeinfer::test
+
+namespace moeinfer::test {
+namespace {
+
+TEST(Server, PrefixCacheReusesASharedSystemPrompt) {
+  std::string system = "You are a storyteller.";
+  for (int i = 0; i < 12; ++i) system += " Once upon a time there was a little girl named Lily who loved to play.";
+  auto body = [&](const std::string& q) {
+    return nlohmann::json{{"messages", {{{"role", "system"}, {"content", system}}, {{"role", "user"}, {"content", q}}}},
+                          {"max_tokens", 16},
+                          {"temperature", 0}}
+        .dump();
+  };
+  ServerProcess cold({"--chat-template", data_path("server/llama2.jinja"), "--prefix-cache", "0"});
+  ServerProcess warm({"--chat-template", data_path("server/llama2.jinja")});
+  ASSERT_GT(cold.port(), 0) << cold.stderr_text();
+  ASSERT_GT(warm.port(), 0) << warm.stderr_text();
+  for (const std::string q : {"Tell me a story.", "What did Lily do?", "Tell me a story."}) {
+    auto rc = cold.client().Post("/v1/chat/completions", body(q), "application/json");
+    auto rw = warm.client().Post("/v1/chat/completions", body(q), "application/json");
+    ASSERT_TRUE(rc && rw);
+    ASSERT_EQ(rw->status, 200) << rw->body;
+    const nlohmann::json c = nlohmann::json::parse(rc->body), w = nlohmann::json::parse(rw->body);
+    EXPECT_EQ(w["choices"][0]["message"]["content"], c["choices"][0]["message"]["content"]) << q;
+    EXPECT_EQ(c["usage"]["prompt_tokens_details"]["cached_tokens"], 0);
+    if (q != "Tell me a story." || w["id"] != "chatcmpl-0000000000000001")
+      EXPECT_GE(w["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), 128) << q;
+  }
+  auto m = warm.client().Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("moeinfer_prefix_cache_hits_total 2"), std::string::npos) << m->body;
+}
+
+}  // namespace
+}  // namespace moeinfer::test

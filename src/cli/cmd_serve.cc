@@ -41,6 +41,7 @@ int cmd_serve(int argc, char** argv) {
       {"--alias", "", "NAME", "the model's name in /v1/models and responses (default: the file name)"},
       {"--chat-template", "", "FILE", "a Jinja chat template (for models without one, or to replace theirs)"},
       {"--max-body", "", "BYTES", "largest request body (default 8388608)"},
+      {"--prefix-cache", "", "TOKENS", "KV of earlier prompts kept for requests that share a prefix (default: the context; 0 = off)"},
   };
   for (auto& o : model_run_options()) specs.push_back(o);
   Args a("serve", "-m MODEL [--host H] [--port P] [--parallel N] [--ctx N] [--api-key KEY] [--max-queue Q] "
@@ -64,11 +65,22 @@ int cmd_serve(int argc, char** argv) {
   Runtime rt = open_runtime(a, false);
   const Model& m = *rt.model;
   so.model_name = a.str("--alias", base_name(m.path()));
-  if (!rt.tokenizer) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; serve needs one");
-  std::unique_ptr<ChatTemplate> tmpl = load_chat_template(m.path(), rt.tokenizer.get(), a.str("--chat-template"));
+  std::unique_ptr<ChatTemplate> tmpl;
+  if (rt.tokenizer) {
+    tmpl = load_chat_template(m.path(), rt.tokenizer.get(), a.str("--chat-template"));
+  } else {
+    if (a.has("--chat-template")) throw UsageError("--chat-template", "the model has no tokenizer to render chats with");
+    std::fprintf(stderr,
+                 "moeinfer: note: %s has no tokenizer: only /v1/completions with token-id prompts works, and answers "
+                 "carry \"token_ids\"\n",
+                 m.path().c_str());
+  }
   auto runner = rt.new_runner(a, 256, so.max_parallel);
   ServerMetrics metrics;
-  EngineLoop engine(*runner, rt.tokenizer.get(), EngineLoop::Options{so.max_parallel, so.max_queue}, &metrics);
+  const int64_t cache_tokens = a.integer("--prefix-cache", runner->context(), 0, int64_t{1} << 30);
+  const int64_t cache_blocks = (cache_tokens + runner->kv().block_size() - 1) / runner->kv().block_size();
+  EngineLoop engine(*runner, rt.tokenizer.get(), EngineLoop::Options{so.max_parallel, so.max_queue, cache_blocks},
+                    &metrics);
   ServedModel sm{rt.tokenizer.get(), tmpl.get(), m.config().n_vocab, runner->context()};
   HttpServer server(sm, engine, metrics, so);
   server.bind();
@@ -78,7 +90,7 @@ int cmd_serve(int argc, char** argv) {
                m.path().c_str(), so.model_name.c_str(), so.host.c_str(), server.port(),
                static_cast<long long>(so.max_parallel), static_cast<long long>(so.max_queue),
                static_cast<long long>(runner->context()), rt.pool->size(), isa_name(rt.kernels->isa()),
-               tmpl ? "" : "; no chat template: /v1/chat/completions answers 400 (use --chat-template FILE)",
+               tmpl || !rt.tokenizer ? "" : "; no chat template: /v1/chat/completions answers 400 (use --chat-template FILE)",
                so.api_key.empty() ? "" : "; API key required");
   std::fflush(stderr);
   std::signal(SIGINT, on_stop_signal);

@@ -40,12 +40,14 @@ struct Generator::Live {
   TextStream text;               // pieces -> whole characters, stop strings held back
 };
 
-Generator::Generator(BatchRunner& runner, const GeneratorOptions& o) : runner_(runner), o_(o) {
+Generator::Generator(BatchRunner& runner, const GeneratorOptions& o)
+    : runner_(runner), o_(o), cache_(std::make_unique<PrefixCache>(runner.kv(), o.prefix_cache_blocks)) {
   o_.max_parallel = std::max<int64_t>(1, o_.max_parallel);
 }
 
 Generator::~Generator() {
   for (auto& l : live_) runner_.kv().remove_sequence(l->seq);
+  cache_->clear();
 }
 
 Generator::Entry& Generator::entry(int64_t id) {
@@ -88,7 +90,10 @@ void Generator::admit() {
       if (e.request.on_finish) e.request.on_finish(e.result);
       continue;
     }
-    live_.push_back(std::make_unique<Live>(id, runner_.kv().add_sequence(), e.request));
+    auto [seq, cached] = cache_->start(e.request.prompt);
+    live_.push_back(std::make_unique<Live>(id, seq >= 0 ? seq : runner_.kv().add_sequence(), e.request));
+    live_.back()->fed = cached;
+    e.result.cached_tokens = cached;
   }
 }
 
@@ -193,16 +198,25 @@ bool Generator::step() {
   }
   const float* logits = nullptr;
   bool ran = false;
-  try {
-    logits = runner_.run(batch_);
-    ran = true;
-  } catch (const KvFullError& e) {  // that sequence ends with the error; the others go on
-    for (auto& l : live_)
-      if (l->seq == e.seq) finish(*l, FinishReason::kError, e.what());
+  for (;;) {
+    try {
+      logits = runner_.run(batch_);
+      ran = true;
+    } catch (const KvFullError& e) {
+      if (cache_->evict_one()) continue;  // cached prefixes give way to live sequences
+      // that sequence ends with the error; the others go on
+      for (auto& l : live_)
+        if (l->seq == e.seq) finish(*l, FinishReason::kError, e.what());
+    }
+    break;
   }
   if (ran) {
     ++forwards_;
-    for (auto& [l, take] : chunks) l->fed += take;
+    for (auto& [l, take] : chunks) {
+      l->fed += take;
+      const std::vector<int32_t>& prompt = entry(l->index).request.prompt;
+      if (l->fed == static_cast<int64_t>(prompt.size())) cache_->insert(l->seq, prompt);
+    }
     for (Live* l : row_owner_) l->next = -1;
     // row_owner_ follows the batch's logits rows in order: decode rows, then prompt ends
     for (size_t i = 0; i < row_owner_.size(); ++i)

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/batch_runner.h"
+#include "engine/prefix_cache.h"
 #include "engine/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -44,6 +45,7 @@ struct GenResult {
   FinishReason finish = FinishReason::kNone;
   std::string error;               // when finish == kError
   double prefill_end = 0.0;        // seconds (steady clock) when the first token was sampled
+  int64_t cached_tokens = 0;       // prompt positions taken from the prefix cache
 };
 
 struct GenRequest {
@@ -67,6 +69,7 @@ struct GenRequest {
 struct GeneratorOptions {
   int64_t max_parallel = 4;             // sequences live at once
   const Tokenizer* tokenizer = nullptr; // token pieces for text and stop strings (none: ids only)
+  int64_t prefix_cache_blocks = 0;      // KV blocks of earlier prompts kept for reuse (0: off; engine/prefix_cache.h)
 };
 
 class Generator {
@@ -90,6 +93,7 @@ class Generator {
   int64_t forwards() const { return forwards_; }
   int64_t live() const { return static_cast<int64_t>(live_.size()); }
   int64_t waiting() const { return static_cast<int64_t>(queue_.size()); }
+  const PrefixCache& prefix_cache() const { return *cache_; }
 
  private:
   struct Live;
@@ -111,6 +115,7 @@ class Generator {
   std::map<int64_t, Entry> entries_;  // requests not forgotten
   std::deque<int64_t> queue_;         // waiting, in order
   std::vector<std::unique_ptr<Live>> live_;
+  std::unique_ptr<PrefixCache> cache_;
   int64_t next_id_ = 0;
   Batch batch_;
   std::vector<Live*> row_owner_;  // per logits row of the current batch

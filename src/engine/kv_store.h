@@ -62,6 +62,7 @@ class KvStore {
   int64_t length(int32_t seq) const { return seqs_.at(static_cast<size_t>(seq)).length; }
   bool live(int32_t seq) const { return seq >= 0 && seq < static_cast<int32_t>(seqs_.size()) && seqs_[seq].live; }
   int64_t block_size() const { return o_.block_size; }
+  int64_t window() const { return o_.window; }
   // The forward pass's view; valid until the next add/remove/fork/reserve.
   KvView view();
 

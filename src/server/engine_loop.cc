@@ -38,7 +38,7 @@ EngineLoop::EngineLoop(BatchRunner& runner, const Tokenizer* tokenizer, const Op
       tok_(tokenizer),
       o_(o),
       metrics_(metrics),
-      gen_(runner, GeneratorOptions{o.max_parallel, tokenizer}) {
+      gen_(runner, GeneratorOptions{o.max_parallel, tokenizer, o.prefix_cache_blocks}) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -78,7 +78,8 @@ void EngineLoop::start_job(ServeJob job, std::shared_ptr<JobChannel> ch, double 
   const bool want_lp = job.logprobs;
   const int top = job.top_logprobs;
   const int64_t nv = runner_.n_vocab();
-  r.on_token = [this, want_lp, top, nv, pending, id_slot](int32_t token, const float* logits) {
+  const bool has_text = tok_ != nullptr;
+  r.on_token = [this, want_lp, top, nv, pending, id_slot, ch, has_text](int32_t token, const float* logits) {
     Running& run = running_[*id_slot];
     if (run.first_token == 0) {
       run.first_token = now();
@@ -86,6 +87,11 @@ void EngineLoop::start_job(ServeJob job, std::shared_ptr<JobChannel> ch, double 
     }
     metrics_->generated_tokens.fetch_add(1);
     if (want_lp) pending->logprobs.push_back(token_logprob(logits, nv, token, top));
+    pending->tokens.push_back(token);
+    if (!has_text) {  // no text to wait for: each token is an event
+      ch->push(std::move(*pending));
+      *pending = StreamEvent();
+    }
   };
   r.on_text = [ch, pending](const std::string& text) {
     StreamEvent e = std::move(*pending);
@@ -102,6 +108,7 @@ void EngineLoop::start_job(ServeJob job, std::shared_ptr<JobChannel> ch, double 
     e.prompt_tokens = n_prompt;
     const int64_t n = static_cast<int64_t>(res.generated.size());
     e.completion_tokens = n;
+    e.cached_tokens = res.cached_tokens;
     if (run.first_token > 0 && n > 1) metrics_->tpot.observe((now() - run.first_token) / static_cast<double>(n - 1));
     ch->push(std::move(e));
     finished_.push_back(*id_slot);
@@ -171,6 +178,8 @@ void EngineLoop::loop() {
     }
     finished_.clear();
     metrics_->active.store(gen_.live());
+    metrics_->prefix_cache_hits.store(gen_.prefix_cache().hits());
+    metrics_->prefix_cache_tokens.store(gen_.prefix_cache().tokens_reused());
     {
       std::lock_guard<std::mutex> lock(mu_);
       metrics_->queued.store(gen_.waiting() + static_cast<int64_t>(incoming_.size()));

@@ -26,9 +26,11 @@ namespace moeinfer {
 struct StreamEvent {
   std::string text;                    // newly final text (may be empty)
   std::vector<TokenLogprob> logprobs;  // for the tokens behind it, when asked
+  std::vector<int32_t> tokens;         // the token ids behind it
   bool done = false;
   FinishReason finish = FinishReason::kNone;  // when done
   int64_t prompt_tokens = 0, completion_tokens = 0;  // when done
+  int64_t cached_tokens = 0;           // when done: prompt tokens taken from the prefix cache
   std::string error;                   // when done with an error
 };
 
@@ -60,6 +62,7 @@ class EngineLoop {
   struct Options {
     int64_t max_parallel = 4;  // sequences decoding at once
     int64_t max_queue = 64;    // jobs waiting beyond those
+    int64_t prefix_cache_blocks = 0;  // KV blocks of earlier prompts kept for reuse
   };
   EngineLoop(BatchRunner& runner, const Tokenizer* tokenizer, const Options& o, ServerMetrics* metrics);
   ~EngineLoop();

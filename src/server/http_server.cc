@@ -85,7 +85,7 @@ ServeJob HttpServer::Impl::make_job(const CompletionParams& p, std::vector<int32
   job.request.n_predict = p.max_tokens < 0 ? room : std::min(p.max_tokens, room);
   job.request.sampling = p.sampling;
   job.request.stop_at_eog = true;
-  job.request.eog = model.tokenizer->eog_ids();
+  if (model.tokenizer) job.request.eog = model.tokenizer->eog_ids();
   job.request.stop = p.stop;
   job.logprobs = p.logprobs;
   job.top_logprobs = p.top_logprobs;
@@ -96,7 +96,13 @@ ServeJob HttpServer::Impl::make_job(const CompletionParams& p, std::vector<int32
 void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response& res, bool chat) {
   const Json body = parse_request_body(req.body);
   CompletionParams p = chat ? parse_chat_request(body) : parse_completion_request(body);
-  if (!model.tokenizer) throw ApiError(400, "the model has no tokenizer");
+  if (!model.tokenizer) {
+    // a model without a vocabulary (random weights from make-model): token ids in and out
+    if (chat || !p.prompt_is_ids)
+      throw ApiError(400, "the model has no tokenizer: send /v1/completions a prompt of token ids", chat ? "messages" : "prompt");
+    if (p.logprobs) throw bad_field("logprobs", "needs a model with a tokenizer");
+    if (!p.stop.empty()) throw bad_field("stop", "stop strings need a model with a tokenizer");
+  }
   std::vector<int32_t> prompt;
   if (chat) {
     if (!model.chat_template)
@@ -131,6 +137,7 @@ void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response
   if (!p.stream) {
     std::string text;
     std::vector<TokenLogprob> lps;
+    std::vector<int32_t> ids;
     StreamEvent last;
     const auto t0 = std::chrono::steady_clock::now();
     for (bool done = false; !done;) {
@@ -138,6 +145,7 @@ void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response
       ch->wait(&evs, 0.5);
       for (StreamEvent& e : evs) {
         text += e.text;
+        ids.insert(ids.end(), e.tokens.begin(), e.tokens.end());
         for (auto& lp : e.logprobs) lps.push_back(std::move(lp));
         if (e.done) {
           done = true;
@@ -151,7 +159,9 @@ void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response
     }
     if (last.finish == FinishReason::kError) throw ApiError(500, "generation failed: " + last.error);
     const Json lp = p.logprobs ? logprobs_json(chat, lps, *tok, 0) : Json();
-    send_json(res, full_response(head, text, lp, last.finish, last.prompt_tokens, last.completion_tokens));
+    Json out = full_response(head, text, lp, last.finish, last.prompt_tokens, last.completion_tokens, last.cached_tokens);
+    if (!tok) out["choices"][0]["token_ids"] = ids;  // moeinfer's extension for models without a vocabulary
+    send_json(res, out);
     return;
   }
   const bool include_usage = p.include_usage, want_lp = p.logprobs;
@@ -180,10 +190,12 @@ void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response
             continue;
           }
           for (StreamEvent& e : evs) {
-            if (!e.text.empty() || !e.logprobs.empty()) {
+            if (!e.text.empty() || !e.logprobs.empty() || (!tok && !e.tokens.empty())) {
               const Json lp = want_lp ? logprobs_json(chat, e.logprobs, *tok, offset) : Json();
               offset += static_cast<int64_t>(e.text.size());
-              if (!send(stream_chunk(head, &e.text, first, lp, FinishReason::kNone))) {
+              Json chunk = stream_chunk(head, &e.text, first, lp, FinishReason::kNone);
+              if (!tok) chunk["choices"][0]["token_ids"] = e.tokens;
+              if (!send(chunk)) {
                 ch->cancel();
                 return false;
               }
@@ -194,7 +206,7 @@ void HttpServer::Impl::completion(const httplib::Request& req, httplib::Response
                 sink.write(s.data(), s.size());
               } else {
                 send(stream_chunk(head, nullptr, false, Json(), e.finish));
-                if (include_usage) send(stream_usage_chunk(head, e.prompt_tokens, e.completion_tokens));
+                if (include_usage) send(stream_usage_chunk(head, e.prompt_tokens, e.completion_tokens, e.cached_tokens));
               }
               static const std::string kDone = "data: [DONE]\n\n";
               sink.write(kDone.data(), kDone.size());

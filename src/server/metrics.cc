@@ -54,6 +54,10 @@ std::string ServerMetrics::text() const {
   };
   counter("moeinfer_prompt_tokens_total", "Prompt tokens processed.", prompt_tokens.load());
   counter("moeinfer_generated_tokens_total", "Tokens generated.", generated_tokens.load());
+  counter("moeinfer_prefix_cache_hits_total", "Requests that started from a cached prompt prefix.",
+          static_cast<uint64_t>(prefix_cache_hits.load()));
+  counter("moeinfer_prefix_cache_tokens_total", "Prompt tokens taken from the prefix cache.",
+          static_cast<uint64_t>(prefix_cache_tokens.load()));
   gauge("moeinfer_queue_length", "Requests waiting for a sequence slot.", queued.load());
   gauge("moeinfer_active_sequences", "Sequences being prefilled or decoded.", active.load());
   gauge("moeinfer_kv_blocks_used", "KV cache blocks in use.", kv_blocks_used.load());

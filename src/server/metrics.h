@@ -30,6 +30,7 @@ class Histogram {
 struct ServerMetrics {
   std::atomic<uint64_t> prompt_tokens{0}, generated_tokens{0};
   std::atomic<int64_t> queued{0}, active{0}, kv_blocks_used{0}, kv_blocks_free{0};
+  std::atomic<int64_t> prefix_cache_hits{0}, prefix_cache_tokens{0};
   Histogram ttft, tpot;
 
   void count_request(const std::string& endpoint, int status);

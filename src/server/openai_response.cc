@@ -10,10 +10,11 @@ const char* api_finish_reason(FinishReason f) {
   }
 }
 
-Json usage_json(int64_t prompt_tokens, int64_t completion_tokens) {
+Json usage_json(int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens) {
   return Json{{"prompt_tokens", prompt_tokens},
               {"completion_tokens", completion_tokens},
-              {"total_tokens", prompt_tokens + completion_tokens}};
+              {"total_tokens", prompt_tokens + completion_tokens},
+              {"prompt_tokens_details", {{"cached_tokens", cached_tokens}}}};
 }
 
 namespace {
@@ -54,7 +55,7 @@ Json logprobs_json(bool chat, const std::vector<TokenLogprob>& lps, const Tokeni
 }
 
 Json full_response(const ResponseHead& h, const std::string& text, const Json& logprobs, FinishReason f,
-                   int64_t prompt_tokens, int64_t completion_tokens) {
+                   int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens) {
   Json choice = {{"index", 0}};
   if (h.chat) choice["message"] = {{"role", "assistant"}, {"content", text}};
   else choice["text"] = text;
@@ -65,7 +66,7 @@ Json full_response(const ResponseHead& h, const std::string& text, const Json& l
               {"created", h.created},
               {"model", h.model},
               {"choices", Json::array({choice})},
-              {"usage", usage_json(prompt_tokens, completion_tokens)}};
+              {"usage", usage_json(prompt_tokens, completion_tokens, cached_tokens)}};
 }
 
 Json stream_chunk(const ResponseHead& h, const std::string* text, bool with_role, const Json& logprobs,
@@ -88,13 +89,13 @@ Json stream_chunk(const ResponseHead& h, const std::string* text, bool with_role
               {"choices", Json::array({choice})}};
 }
 
-Json stream_usage_chunk(const ResponseHead& h, int64_t prompt_tokens, int64_t completion_tokens) {
+Json stream_usage_chunk(const ResponseHead& h, int64_t prompt_tokens, int64_t completion_tokens, int64_t cached_tokens) {
   return Json{{"id", h.id},
               {"object", h.chat ? "chat.completion.chunk" : "text_completion"},
               {"created", h.created},
               {"model", h.model},
               {"choices", Json::array()},
-              {"usage", usage_json(prompt_tokens, completion_tokens)}};
+              {"usage", usage_json(prompt_tokens, completion_tokens, cached_tokens)}};
 }
 
 }  // namespace moeinfer
