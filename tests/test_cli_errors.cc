@@ -85,8 +85,9 @@ TEST(CliErrors, UnknownFlag) {
   expect_error({"logits", "--bogus"}, 2, "moeinfer: --bogus: ");
   expect_error({"info", "-m", test::shipped_model(), "--bogus"}, 2, "moeinfer: --bogus: ");
   expect_error({"run", "-x"}, 2, "moeinfer: -x: ");
-  // A positional argument where none is taken.
-  expect_error({"info", "stray"}, 2, "moeinfer: stray: ");
+  // A positional argument where none is taken (one bare argument is the model path; a second is not).
+  expect_error({"info", test::shipped_model(), "stray"}, 2, "moeinfer: stray: ");
+  expect_error({"make-model", "stray"}, 2, "moeinfer: stray: ");
   // A boolean flag given a value.
   expect_error({"logits", "-m", test::shipped_model(), "--mtp=1", "--tokens", "1"}, 2, "moeinfer: --mtp: ");
 }

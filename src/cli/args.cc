@@ -29,6 +29,15 @@ Args::Args(std::string command, std::string synopsis, std::vector<OptSpec> specs
     const OptSpec* spec = nullptr;
     for (const OptSpec& s : specs_)
       if (a == s.name || (!s.short_name.empty() && a == s.short_name)) spec = &s;
+    if (!spec && !a.empty() && a[0] != '-' && !has_inline) {
+      // A bare argument is the model path (`moeinfer run MODEL.gguf`) where the command takes -m.
+      bool takes_model = false;
+      for (const OptSpec& s : specs_) takes_model |= s.name == "--model";
+      if (takes_model && !values_.count("--model")) {
+        values_["--model"] = a;
+        continue;
+      }
+    }
     if (!spec) {
       if (a.empty() || a[0] != '-')
         throw UsageError(a, "unexpected argument; see 'moeinfer " + command_ + " --help'");

@@ -127,9 +127,15 @@ int generate_jsonl(const Args& a, Runtime& rt, const SamplerOptions& so) {
     gen.add(std::move(r));
   }
   const double t0 = now_seconds();
-  gen.run();
+  const bool interrupted = run_until_interrupted(gen);
   const double t1 = now_seconds();
   int64_t total = 0;
+  if (interrupted) {
+    for (size_t i = 0; i < prompts.size(); ++i) total += static_cast<int64_t>(gen.result(static_cast<int64_t>(i)).generated.size());
+    std::fprintf(stderr, "moeinfer: interrupted: %lld tokens generated in %.3f s (%.1f tok/s); no output written\n",
+                 static_cast<long long>(total), t1 - t0, total / std::max(t1 - t0, 1e-9));
+    return 130;
+  }
   for (size_t i = 0; i < prompts.size(); ++i) {
     const GenResult& r = gen.result(static_cast<int64_t>(i));
     if (r.finish == FinishReason::kError)
@@ -249,7 +255,13 @@ int cmd_generate(int argc, char** argv) {
     r.eog = eog_ids(rt.tokenizer.get());
     r.step_logits = step_logits;
     gen.add(std::move(r));
-    gen.run();
+    if (run_until_interrupted(gen)) {
+      const double t = now_seconds() - t0;
+      const size_t n = gen.result(0).generated.size();
+      std::fprintf(stderr, "moeinfer: interrupted: %zu tokens generated in %.3f s (%.1f tok/s); no output written\n", n, t,
+                   static_cast<double>(n) / std::max(t, 1e-9));
+      return 130;
+    }
     const GenResult& res = gen.result(0);
     if (res.finish == FinishReason::kError) throw Error(rt.model->path(), "generate", res.error);
     generated = res.generated;

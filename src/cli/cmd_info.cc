@@ -6,10 +6,54 @@
 #include "base/error.h"
 #include "base/json_writer.h"
 #include "cli/commands.h"
+#include "chat/chat_template.h"
 #include "cli/common.h"
+#include "engine/loaded_model.h"
+#include "formats/gguf_reader.h"
 #include "model/model_stats.h"
 
 namespace moeinfer {
+
+namespace {
+// llama.cpp's enum llama_ftype (general.file_type), as its file names spell the types.
+std::string ftype_name(uint32_t t) {
+  switch (t) {
+    case 0: return "F32";
+    case 1: return "F16";
+    case 2: return "Q4_0";
+    case 3: return "Q4_1";
+    case 7: return "Q8_0";
+    case 8: return "Q5_0";
+    case 9: return "Q5_1";
+    case 10: return "Q2_K";
+    case 11: return "Q3_K_S";
+    case 12: return "Q3_K_M";
+    case 13: return "Q3_K_L";
+    case 14: return "Q4_K_S";
+    case 15: return "Q4_K_M";
+    case 16: return "Q5_K_S";
+    case 17: return "Q5_K_M";
+    case 18: return "Q6_K";
+    case 19: return "IQ2_XXS";
+    case 20: return "IQ2_XS";
+    case 21: return "Q2_K_S";
+    case 22: return "IQ3_XS";
+    case 23: return "IQ3_XXS";
+    case 24: return "IQ1_S";
+    case 25: return "IQ4_NL";
+    case 26: return "IQ3_S";
+    case 27: return "IQ3_M";
+    case 28: return "IQ2_S";
+    case 29: return "IQ2_M";
+    case 30: return "IQ4_XS";
+    case 31: return "IQ1_M";
+    case 32: return "BF16";
+    case 36: return "TQ1_0";
+    case 37: return "TQ2_0";
+    default: return "unknown (" + std::to_string(t) + ")";
+  }
+}
+}  // namespace
 
 int cmd_info(int argc, char** argv) {
   std::vector<OptSpec> specs = {
@@ -75,6 +119,38 @@ int cmd_info(int argc, char** argv) {
   j.key("kv_cache_max_bytes").value(s.kv_bytes_per_token * static_cast<uint64_t>(s.kv_max_tokens));
   j.key("active_params_per_token").value(s.active_params_per_token);
   j.key("weight_bytes_per_token").value(s.weight_bytes_per_token);
+  if (const GgufFile* g = m->gguf(); g && g->has("general.file_type"))
+    j.key("file_type").value(ftype_name(static_cast<uint32_t>(g->get_uint("general.file_type"))));
+  // The vocabulary and chat template beside the weights.
+  j.key("tokenizer").begin_object();
+  std::string kind = "none";
+  if (const GgufFile* g = m->gguf()) {
+    kind = g->get_string("tokenizer.ggml.model", "none");
+    if (g->has("tokenizer.ggml.pre")) j.key("pre").value(g->get_string("tokenizer.ggml.pre"));
+  } else {
+    kind = "tokenizer.json";
+  }
+  j.key("type").value(kind);
+  try {
+    if (std::unique_ptr<Tokenizer> tok = load_model_tokenizer(*m)) {
+      j.key("n_tokens").value(tok->n_vocab()).key("bos_id").value(int64_t{tok->bos_id()});
+      j.key("eos_id").value(int64_t{tok->eos_id()});
+      std::vector<int32_t> eog = tok->eog_ids();
+      j.key("eog_ids").ints(eog);
+    } else {
+      j.key("n_tokens").value(int64_t{0});
+    }
+  } catch (const Error& e) {
+    j.key("error").value(e.what());
+  }
+  j.end_object();
+  bool has_template = false;
+  try {
+    ChatTemplate::load(m->path());
+    has_template = true;
+  } catch (const Error&) {
+  }
+  j.key("chat_template").value(has_template);
   j.end_object();
   write_json_output(a, j.str());
   return 0;

@@ -1,6 +1,9 @@
 // moeinfer run [-m MODEL] [-p TEXT] [-n N] [sampling options] [-t THREADS]
 // Streams the prompt and the generated text to stdout as it is produced; load time and speeds go
 // to stderr. Without -m it runs the shipped model (models/stories260K.gguf).
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -19,7 +22,8 @@ namespace moeinfer {
 int cmd_run(int argc, char** argv) {
   std::vector<OptSpec> specs = {
       {"--model", "-m", "MODEL", "model file (.gguf; default: the shipped models/stories260K.gguf)"},
-      {"--prompt", "-p", "TEXT", "prompt (default: \"Once upon a time\")"},
+      {"--prompt", "-p", "TEXT", "prompt (default: \"Once upon a time\"; - reads it from standard input)"},
+      {"--file", "-f", "FILE", "read the prompt from FILE"},
       {"--n-predict", "-n", "N", "tokens to generate (default 128; stops early at end-of-sequence)"},
       {"--chat", "", "", "wrap the prompt in the model's chat template"},
       {"--stop", "", "TEXT", "also stop when the generated text contains TEXT (not printed)"},
@@ -46,7 +50,18 @@ int cmd_run(int argc, char** argv) {
 
   const Tokenizer* tok = rt.tokenizer.get();
   if (!tok) throw Error(m.path(), "tokenizer.ggml.model", "the model has no tokenizer; use `moeinfer generate --tokens`");
-  const std::string prompt = a.str("--prompt", "Once upon a time");
+  std::string prompt = a.str("--prompt", "Once upon a time");
+  if (a.has("--file") && a.has("--prompt")) throw UsageError("--file", "cannot be combined with --prompt");
+  if (a.has("--file")) {
+    prompt = read_text_file(a.str("--file"));
+  } else if (prompt == "-") {
+    prompt = read_stdin_text();
+  } else if (!a.has("--prompt") && !isatty(0)) {
+    struct stat st{};
+    if (fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size > 0)))
+      std::fprintf(stderr, "moeinfer: note: standard input is not read; use -p - to take the prompt from it\n");
+  }
+  if (prompt.empty()) throw UsageError(a.has("--file") ? "--file" : "--prompt", "the prompt is empty");
   std::vector<int32_t> ids;
   if (a.flag("--chat")) {
     // The model's own chat template around one user turn; the rendered text carries its special
@@ -71,6 +86,7 @@ int cmd_run(int argc, char** argv) {
   int64_t produced = 0;
   const int64_t nv = m.config().n_vocab;
   DraftStats stats;
+  bool interrupted = false;
   if (!draft_kind.empty()) {
     auto session = rt.new_session(a, 256, max_draft);
     if (static_cast<int64_t>(ids.size()) + n_gen > session->capacity())
@@ -112,7 +128,7 @@ int cmd_run(int argc, char** argv) {
     if (a.has("--stop")) r.stop = {a.str("--stop")};
     r.on_text = [](const std::string& text) { stream_out(text); };
     gen.add(std::move(r));
-    gen.run();
+    interrupted = run_until_interrupted(gen);
     const GenResult& res = gen.result(0);
     if (res.finish == FinishReason::kError) throw Error(m.path(), "generate", res.error);
     produced = static_cast<int64_t>(res.generated.size()) - (res.finish == FinishReason::kStop ? 1 : 0);
@@ -131,6 +147,10 @@ int cmd_run(int argc, char** argv) {
   std::fprintf(stderr, "moeinfer: prompt: %zu tokens in %.1f ms (%.1f tok/s); generation: %lld tokens in %.1f ms (%.1f tok/s)\n",
                ids.size(), (t1 - t0) * 1e3, ids.size() / (t1 - t0), static_cast<long long>(produced),
                (t2 - t1) * 1e3, produced > 0 ? produced / (t2 - t1) : 0.0);
+  if (interrupted) {
+    std::fprintf(stderr, "moeinfer: interrupted\n");
+    return 130;
+  }
   return 0;
 }
 

@@ -1,5 +1,11 @@
 #include "cli/common.h"
 
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +53,9 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   const Isa isa = resolve_isa(a.str("--isa"));
   rt.kernels = std::make_unique<Kernels>(isa);
   const int threads = static_cast<int>(a.integer("--threads", ThreadPool::default_threads(), 1, 1024));
+  if (threads > ThreadPool::default_threads())
+    std::fprintf(stderr, "moeinfer: warning: -t %d exceeds the %d cores: threads will share cores and wait on each other\n",
+                 threads, ThreadPool::default_threads());
   double t0 = now_seconds();
   LoadOptions lo;
   lo.load_mtp = load_mtp;
@@ -57,6 +66,10 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool);
   if (!rt.repack.skipped.empty()) std::fprintf(stderr, "moeinfer: note: weights not repacked: %s\n", rt.repack.skipped.c_str());
   rt.load_seconds = now_seconds() - t0;
+  const int64_t ctx = a.integer("--ctx", 0, 0, int64_t{1} << 24);
+  if (ctx > rt.model->config().context_length && rt.model->config().context_length > 0)
+    std::fprintf(stderr, "moeinfer: warning: --ctx %lld exceeds the model's trained context (%lld): quality past it is not assured\n",
+                 static_cast<long long>(ctx), static_cast<long long>(rt.model->config().context_length));
   return rt;
 }
 
@@ -117,6 +130,39 @@ std::string continuation_text(const Tokenizer& tok, const std::vector<int32_t>& 
   std::string s;
   for (int32_t id : ids) s += tok.token_to_piece(id);
   return s;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "", "cannot open the prompt file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string read_stdin_text() {
+  std::stringstream ss;
+  ss << std::cin.rdbuf();
+  return ss.str();
+}
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted = true; }
+}  // namespace
+
+bool run_until_interrupted(Generator& gen) {
+  g_interrupted = false;
+  void (*previous)(int) = std::signal(SIGINT, on_sigint);
+  bool interrupted = false;
+  while (gen.step()) {
+    if (g_interrupted && !interrupted) {
+      interrupted = true;
+      for (int64_t id = 0; id < gen.size(); ++id) gen.cancel(id);
+    }
+  }
+  std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
+  return interrupted || g_interrupted;
 }
 
 }  // namespace moeinfer

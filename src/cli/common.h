@@ -10,6 +10,7 @@
 #include "model/model.h"
 #include "model/repack_weights.h"
 #include "engine/batch_runner.h"
+#include "engine/generator.h"
 #include "engine/loaded_model.h"
 #include "engine/session.h"
 
@@ -49,6 +50,14 @@ void write_json_output(const Args& a, const std::string& json);
 void stream_out(const std::string& s);
 
 double now_seconds();
+
+// Steps gen until every request has finished, or until Ctrl-C (SIGINT, caught only meanwhile),
+// which cancels every request; returns true when interrupted.
+bool run_until_interrupted(Generator& gen);
+
+// A whole text file (throws Error naming it), and all of standard input.
+std::string read_text_file(const std::string& path);
+std::string read_stdin_text();
 
 // The text the generated ids add after the prompt: their pieces in order, as `run` streams them
 // and `serve` answers (a SentencePiece word piece keeps its leading space, where a decode of the

@@ -1,0 +1,90 @@
+// Ctrl-C (SIGINT) during `run` and `generate`: the timings of what was generated go to stderr and
+// the exit status is 130. Prompts from a file and from standard input (`run -f`, `run -p -`).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "test_util.h"
+
+namespace moeinfer::test {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Starts the CLI, sends SIGINT once it has run for a moment, returns (status, stderr).
+std::pair<int, std::string> interrupt(std::vector<std::string> args) {
+  const std::string dir = temp_dir(), err = dir + "/err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int n = open("/dev/null", O_RDWR);
+    dup2(n, 0);
+    dup2(n, 1);
+    dup2(e, 2);
+    std::vector<char*> argv;
+    std::string bin = cli_binary();
+    argv.push_back(bin.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  // wait for the model to load (its first stderr line), then a little generation
+  for (int i = 0; i < 200 && slurp(err).find("moeinfer") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  kill(pid, SIGINT);
+  int st = 0;
+  for (int i = 0; i < 600 && waitpid(pid, &st, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (waitpid(pid, &st, WNOHANG) == 0 && !WIFEXITED(st) && !WIFSIGNALED(st)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), slurp(err)};
+}
+
+TEST(CliInterrupt, CtrlCPrintsTimingsAndExits130) {
+  auto [run_status, run_err] = interrupt({"run", "-n", "200000", "--ctx", "300000", "--seed", "1"});
+  EXPECT_EQ(run_status, 130) << run_err;
+  EXPECT_NE(run_err.find("generation:"), std::string::npos) << run_err;
+  auto [gen_status, gen_err] =
+      interrupt({"generate", "-m", shipped_model(), "--text", "hi", "-n", "200000", "--ctx", "300000"});
+  EXPECT_EQ(gen_status, 130) << gen_err;
+  EXPECT_NE(gen_err.find("tokens generated in"), std::string::npos) << gen_err;
+}
+
+TEST(CliInterrupt, PromptFromAFileAndFromStandardInput) {
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/p.txt") << "Lily went to the park";
+  CliResult ref = run_cli({"run", "-p", "Lily went to the park", "-n", "12", "--temp", "0"});
+  ASSERT_EQ(ref.status, 0) << ref.err;
+  CliResult f = run_cli({"run", "-f", dir + "/p.txt", "-n", "12", "--temp", "0"});
+  EXPECT_EQ(f.status, 0) << f.err;
+  EXPECT_EQ(f.out, ref.out);
+  CliResult s = run_cli({"run", "-p", "-", "-n", "12", "--temp", "0"}, "Lily went to the park");
+  EXPECT_EQ(s.status, 0) << s.err;
+  EXPECT_EQ(s.out, ref.out);
+  // a positional model path
+  CliResult pos = run_cli({"run", shipped_model(), "-p", "Lily went to the park", "-n", "12", "--temp", "0"});
+  EXPECT_EQ(pos.status, 0) << pos.err;
+  EXPECT_EQ(pos.out, ref.out);
+  CliResult missing = run_cli({"run", "-f", dir + "/nope.txt"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("nope.txt"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace moeinfer::test
