@@ -59,6 +59,25 @@ TEST(ThreadPool, RepeatedWorkerStallsRunJobsOnTheCaller) {
   EXPECT_GT(pool.solo_jobs(), 0u);
 }
 
+// More threads than cores, many tiny jobs back to back: a worker is often preempted between
+// seeing a job and joining it, while the caller finishes that job and the next ones alone. A late
+// worker must never take items of a later job with an earlier job's function (which ran items
+// twice, left the done count past the item count and hung the caller).
+TEST(ThreadPool, LateWorkersNeverJoinALaterJob) {
+  ThreadPool pool(6);
+  std::vector<int> hit(64);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  int64_t jobs = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    const int64_t n = 1 + jobs % 17;
+    const int tag = static_cast<int>(jobs % 1000) + 1;
+    pool.for_each(n, [&hit, tag](int64_t i) { hit[static_cast<size_t>(i)] = tag; });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hit[static_cast<size_t>(i)], tag) << "job " << jobs << " item " << i;
+    ++jobs;
+  }
+  EXPECT_GT(jobs, 1000);
+}
+
 TEST(ThreadPool, SplitRangeCoversExactlyOnce) {
   for (int64_t n : {0, 1, 5, 16, 17, 1000}) {
     for (int nt : {1, 2, 3, 7}) {

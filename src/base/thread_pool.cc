@@ -138,7 +138,12 @@ void ThreadPool::worker(int index) {
     seen = g;
     if (stop_.load()) return;
     active_.fetch_add(1);
-    if (closed_.load() != g) {  // the job is still open: job_ is valid until active_ drops
+    // Job g is still the current job (no later one was published while this worker was away)
+    // and still open: then the caller waits for active_ to drop before it closes it, and job_ is
+    // job g's until then. A worker preempted after reading g may come back after the caller ran g
+    // and later jobs alone; checking closed_ alone let it take a later job's items with g's
+    // function, count them done twice and leave the caller waiting forever.
+    if (generation_.load() == g && closed_.load() != g) {
       const Job job = job_;
       const int64_t w0 = now_ns(), c0 = thread_cpu_ns();
       drain(job);

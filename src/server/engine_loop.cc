@@ -45,14 +45,15 @@ EngineLoop::EngineLoop(BatchRunner& runner, const Tokenizer* tokenizer, const Op
 EngineLoop::~EngineLoop() { shutdown(); }
 
 std::shared_ptr<JobChannel> EngineLoop::submit(ServeJob job) {
-  if (stop_) return nullptr;
-  if (in_system_.fetch_add(1) >= o_.max_parallel + o_.max_queue) {
-    in_system_.fetch_sub(1);
-    return nullptr;
-  }
   auto ch = std::make_shared<JobChannel>();
   {
+    // under the lock, so that a job is either refused or seen by the loop before it exits
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) return nullptr;
+    if (in_system_.fetch_add(1) >= o_.max_parallel + o_.max_queue) {
+      in_system_.fetch_sub(1);
+      return nullptr;
+    }
     incoming_.push_back(Incoming{std::move(job), ch, now()});
   }
   cv_.notify_all();
