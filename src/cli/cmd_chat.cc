@@ -53,7 +53,14 @@ int cmd_chat(int argc, char** argv) {
     throw Error(m.path(), "chat_template",
                 "the model has no chat template; give one with --chat-template FILE (a Jinja file), or use "
                 "`moeinfer run` for plain text");
-  auto runner = rt.new_runner(a, 256, 1);
+  auto runner = rt.new_runner(a, 256, 2);
+  // One generator for the whole conversation: its prefix cache keeps the KV of the history, so a
+  // turn computes only what the template added since the last one.
+  GeneratorOptions go;
+  go.max_parallel = 1;
+  go.tokenizer = tok;
+  go.prefix_cache_blocks = (runner->context() + runner->kv().block_size() - 1) / runner->kv().block_size();
+  Generator gen(*runner, go);
   const bool interactive = isatty(0) && isatty(1);
   std::signal(SIGINT, on_interrupt);
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
@@ -99,10 +106,6 @@ int cmd_chat(int argc, char** argv) {
       messages.erase(messages.end() - 1);
       continue;
     }
-    GeneratorOptions go;
-    go.max_parallel = 1;
-    go.tokenizer = tok;
-    Generator gen(*runner, go);
     GenRequest r;
     r.prompt = std::move(ids);
     r.n_predict = n_max < 0 ? room : std::min(n_max, room);
@@ -118,6 +121,7 @@ int cmd_chat(int argc, char** argv) {
     stream_out("\n");
     if (res.finish == FinishReason::kCancelled) std::fputs("(stopped)\n", stderr);
     messages.push_back({{"role", "assistant"}, {"content", res.text}});
+    gen.forget(id);
   }
   return 0;
 }
