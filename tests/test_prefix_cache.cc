@@ -14,11 +14,7 @@
 namespace moeinfer {
 namespace {
 
-std::vector<int32_t> tokens(int64_t n, int64_t vocab, int seed) {
-  std::vector<int32_t> t;
-  for (int64_t i = 0; i < n; ++i) t.push_back(static_cast<int32_t>((i * 37 + seed * 101 + 7) % (vocab - 3) + 3));
-  return t;
-}
+using test::tokens;
 
 GenRequest greedy_request(std::vector<int32_t> prompt, int64_t n) {
   GenRequest q;

@@ -1,5 +1,6 @@
 // Helpers shared by the tests: data paths, reading JSON goldens, running the CLI binary.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct CliResult {
 // Runs the moeinfer binary with args (no shell), capturing stdout and stderr; stdin_text is its
 // standard input (empty: /dev/null).
 CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// n token ids in [3, vocab), a fixed pattern that differs with seed (prompts for the engine tests).
+inline std::vector<int32_t> tokens(int64_t n, int64_t vocab, int seed) {
+  std::vector<int32_t> t;
+  for (int64_t i = 0; i < n; ++i) t.push_back(static_cast<int32_t>((i * 37 + seed * 101 + 7) % (vocab - 3) + 3));
+  return t;
+}
 
 // max|a - b| over two equal-length vectors (infinity when lengths differ).
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b);
