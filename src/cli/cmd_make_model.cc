@@ -22,6 +22,7 @@ int cmd_make_model(int argc, char** argv) {
        "GGUF: f16 (default), bf16, f32, q8_0, q4_0, q4_k, q6_k, q4_k_m; directory: bf16 (default), f16, f32, "
        "fp8 (DeepSeek)"},
       {"--seed", "", "S", "random seed (default 0)"},
+      {"--vocab", "", "N", "vocabulary size instead of the preset's (e.g. to match a tokenizer)"},
       {"--output", "-o", "OUT", "a .gguf file (llama.cpp layout) or a new directory (Hugging Face layout)"},
       {"--threads", "-t", "N", "threads (default: all cores)"},
       {"--quiet", "-q", "", "no progress on stderr"},
@@ -54,7 +55,9 @@ int cmd_make_model(int argc, char** argv) {
   o.progress = !a.flag("--quiet");
   o.dry_run = a.flag("--dry-run");
   const double t0 = now_seconds();
-  const MakeModelResult r = make_model(preset->make(), a.str("--output"), o);
+  ModelConfig config = preset->make();
+  if (a.has("--vocab")) config.n_vocab = a.integer("--vocab", config.n_vocab, 2, int64_t{1} << 22);
+  const MakeModelResult r = make_model(config, a.str("--output"), o);
   if (o.progress && !o.dry_run)
     std::fprintf(stderr, "make-model: wrote %s: %d file%s, %s in %.1f s\n", a.str("--output").c_str(), r.n_files,
                  r.n_files == 1 ? "" : "s", human_bytes(r.bytes).c_str(), now_seconds() - t0);

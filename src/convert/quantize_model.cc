@@ -1,4 +1,5 @@
 #include "convert/quantize_model.h"
+#include "convert/tokenizer_export.h"
 
 #include <sys/stat.h>
 
@@ -170,18 +171,18 @@ QuantizeResult quantize_model(const std::string& in, const std::string& out, con
     }
     if (is_deepseek(c)) {
       add_deepseek_gguf_metadata(&w, c, in);
-      // no vocabulary: llama.cpp and moeinfer load the file and take token ids
-      w.add_string("tokenizer.ggml.model", "none");
-      struct stat ts {};
-      src.notes.push_back(::stat((in + "/tokenizer.json").c_str(), &ts) == 0
-                              ? "the directory's tokenizer.json is not converted: tokenizer.ggml.model is \"none\" "
-                                "(feed token ids)"
-                              : "the directory has no tokenizer: tokenizer.ggml.model is \"none\" (feed token ids)");
+      if (!add_hf_tokenizer_to_gguf(&w, in, c.n_vocab)) {
+        // no vocabulary: llama.cpp and moeinfer load the file and take token ids
+        w.add_string("tokenizer.ggml.model", "none");
+        src.notes.push_back("the directory has no tokenizer: tokenizer.ggml.model is \"none\" (feed token ids)");
+      }
     } else {
       add_llama_gguf_metadata(&w, c, output_context(c, &src.notes));
-      add_placeholder_spm_vocab(&w, c.n_vocab);
-      src.notes.push_back("the directory's tokenizer is not converted: the GGUF carries a placeholder vocabulary "
-                          "of " + std::to_string(c.n_vocab) + " tokens (feed token ids)");
+      if (!add_hf_tokenizer_to_gguf(&w, in, c.n_vocab)) {
+        add_placeholder_spm_vocab(&w, c.n_vocab);
+        src.notes.push_back("the directory has no tokenizer: the GGUF carries a placeholder vocabulary of " +
+                            std::to_string(c.n_vocab) + " tokens (feed token ids)");
+      }
     }
   } else {
     for (const GgufKV& kv : src.gguf->metadata()) {
