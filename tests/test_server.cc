@@ -298,3 +298,41 @@ TEST(Server, PrefixCacheReusesASharedSystemPrompt) {
 
 }  // namespace
 }  // namespace moeinfer::test
+
+namespace moeinfer::test {
+namespace {
+
+TEST(Server, BeyondParallelAndQueueIs429WithRetryAfter) {
+  ServerProcess s({"--ctx", "60000", "--parallel", "1", "--max-queue", "0"});
+  ASSERT_GT(s.port(), 0) << s.stderr_text();
+  // one long stream holds the only sequence slot
+  int fd = connect_raw(s.port(), 30);
+  ASSERT_GE(fd, 0);
+  const std::string body = nlohmann::json{{"prompt", "Once upon a time"}, {"max_tokens", 50000}, {"stream", true}}.dump();
+  send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  std::string got;
+  char buf[4096];
+  while (got.find("\"text\"") == std::string::npos) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  auto r = s.client().Post("/v1/completions", nlohmann::json{{"prompt", "Hi"}, {"max_tokens", 2}}.dump(), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 429) << r->body;
+  EXPECT_EQ(r->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error"]["type"], "rate_limit_error");
+  close(fd);  // the stream's client leaves: its slot frees, and requests are served again
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    auto again = s.client().Post("/v1/completions", nlohmann::json{{"prompt", "Hi"}, {"max_tokens", 2}}.dump(), "application/json");
+    served = again && again->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served);
+  EXPECT_EQ(s.stop(), 0) << s.stderr_text();
+}
+
+}  // namespace
+}  // namespace moeinfer::test
