@@ -8,8 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "formats/gguf_reader.h"
-#include "formats/gguf_writer.h"
 #include "test_util.h"
 
 namespace moeinfer::test {
@@ -26,18 +24,8 @@ std::string read_file(const std::string& path) {
 
 // The shipped model plus tokenizer.chat_template, written to dir.
 std::string model_with_template(const std::string& dir) {
-  auto g = GgufFile::open(shipped_model());
-  GgufWriter w;
-  w.set_alignment(static_cast<uint32_t>(g->alignment()));
-  for (const GgufKV& kv : g->metadata())
-    if (kv.key != "general.alignment" && kv.key != "tokenizer.chat_template") w.add(kv.key, kv.value);
-  w.add_string("tokenizer.chat_template", read_file(data_path("server/llama2.jinja")));
-  for (const TensorView& t : g->tensors()) {
-    std::vector<int64_t> ne(t.ne, t.ne + std::max(1, t.n_dims));
-    w.add_tensor(t.name, t.type, ne, t.data, t.nbytes);
-  }
   const std::string path = dir + "/stories-chat.gguf";
-  w.write(path);
+  copy_gguf_with(shipped_model(), path, {{"tokenizer.chat_template", read_file(data_path("server/llama2.jinja"))}}, {});
   return path;
 }
 

@@ -1,5 +1,8 @@
 #include "test_util.h"
 
+#include "formats/gguf_reader.h"
+#include "formats/gguf_writer.h"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -107,6 +110,29 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0.0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
   return m;
+}
+
+void copy_gguf_with(const std::string& src, const std::string& dst, const std::vector<std::pair<std::string, std::string>>& strings,
+                    const std::vector<std::pair<std::string, uint32_t>>& uint32s) {
+  auto g = GgufFile::open(src);
+  GgufWriter w;
+  w.set_alignment(static_cast<uint32_t>(g->alignment()));
+  auto replaced = [&](const std::string& k) {
+    for (const auto& [key, v] : strings)
+      if (key == k) return true;
+    for (const auto& [key, v] : uint32s)
+      if (key == k) return true;
+    return false;
+  };
+  for (const GgufKV& kv : g->metadata())
+    if (kv.key != "general.alignment" && !replaced(kv.key)) w.add(kv.key, kv.value);
+  for (const auto& [k, v] : strings) w.add_string(k, v);
+  for (const auto& [k, v] : uint32s) w.add_uint32(k, v);
+  for (const TensorView& t : g->tensors()) {
+    std::vector<int64_t> ne(t.ne, t.ne + std::max(1, t.n_dims));
+    w.add_tensor(t.name, t.type, ne, t.data, t.nbytes);
+  }
+  w.write(dst);
 }
 
 }  // namespace moeinfer::test

@@ -33,6 +33,11 @@ inline std::vector<int32_t> tokens(int64_t n, int64_t vocab, int seed) {
   return t;
 }
 
+// Writes a copy of the GGUF file src to dst, with the metadata values in `replace` (by key; keys the
+// file lacks are added) and the same tensors.
+void copy_gguf_with(const std::string& src, const std::string& dst, const std::vector<std::pair<std::string, std::string>>& strings,
+                    const std::vector<std::pair<std::string, uint32_t>>& uint32s);
+
 // max|a - b| over two equal-length vectors (infinity when lengths differ).
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b);
 

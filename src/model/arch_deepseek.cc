@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "model/arch_registry.h"
+#include "model/count_check.h"
 #include "model/rope.h"
 
 namespace moeinfer {
@@ -183,9 +184,14 @@ void deepseek_bind(const TensorSet& t, WeightNaming naming, const ModelConfig& c
   w->tok_embd = bind_tensor(t, "model.embed_tokens.weight", {d, c.n_vocab}, u);
   w->output_norm = bind_tensor(t, "model.norm.weight", {d}, u);
   w->output = c.tied_embeddings ? w->tok_embd : bind_tensor(t, "lm_head.weight", {d, c.n_vocab}, u);
+  check_layer_count(t, c.n_layers, "model.layers." + std::to_string(c.n_layers - 1) + ".input_layernorm.weight",
+                    t.path() + "/config.json", "num_hidden_layers");
   w->layers.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) bind_layer(t, i, c, u, w, &w->layers[i]);
   if (!o.load_mtp) return;
+  check_layer_count(t, c.n_mtp_layers,
+                    "model.layers." + std::to_string(c.n_layers + c.n_mtp_layers - 1) + ".input_layernorm.weight",
+                    t.path() + "/config.json", "num_nextn_predict_layers");
   w->mtp.resize(c.n_mtp_layers);
   for (int64_t k = 0; k < c.n_mtp_layers; ++k) {
     const int64_t index = c.n_layers + k;

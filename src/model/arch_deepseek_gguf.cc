@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "model/arch_registry.h"
+#include "model/count_check.h"
 #include "model/rope.h"
 
 namespace moeinfer {
@@ -153,9 +154,13 @@ void deepseek_gguf_bind(const TensorSet& t, const ModelConfig& c, const BindOpti
   w->tok_embd = bind_tensor(t, "token_embd.weight", {d, c.n_vocab}, u);
   w->output_norm = bind_tensor(t, "output_norm.weight", {d}, u);
   w->output = c.tied_embeddings ? w->tok_embd : bind_tensor(t, "output.weight", {d, c.n_vocab}, u);
+  check_layer_count(t, c.n_layers, "blk." + std::to_string(c.n_layers - 1) + ".attn_norm.weight", t.path(),
+                    "deepseek2.block_count");
   w->layers.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) bind_block(t, i, c, u, &w->layers[i]);
   if (!o.load_mtp) return;
+  check_layer_count(t, c.n_mtp_layers, "blk." + std::to_string(c.n_layers + c.n_mtp_layers - 1) + ".nextn.enorm.weight",
+                    t.path(), "deepseek2.nextn_predict_layers");
   w->mtp.resize(c.n_mtp_layers);
   for (int64_t k = 0; k < c.n_mtp_layers; ++k) {
     const int64_t index = c.n_layers + k;

@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "model/arch_registry.h"
+#include "model/count_check.h"
 
 namespace moeinfer {
 
@@ -144,6 +145,9 @@ void llama_bind(const TensorSet& t, WeightNaming n, const ModelConfig& c, const 
   w->tok_embd = bind_tensor(t, name_of(n, kEmbed), {d, c.n_vocab}, u);
   w->output_norm = bind_tensor(t, name_of(n, kOutNorm), {d}, u);
   w->output = c.tied_embeddings ? w->tok_embd : bind_tensor(t, name_of(n, kOutput), {d, c.n_vocab}, u);
+  check_layer_count(t, c.n_layers, name_of(n, kAttnNorm, c.n_layers - 1),
+                    n == WeightNaming::kGguf ? t.path() : t.path() + "/config.json",
+                    n == WeightNaming::kGguf ? c.arch + ".block_count" : "num_hidden_layers");
   w->layers.resize(c.n_layers);
   for (int64_t i = 0; i < c.n_layers; ++i) {
     LayerWeights& l = w->layers[i];

@@ -22,8 +22,12 @@ namespace {
 // bounds the id -> token table a hostile file can make us allocate.
 constexpr int64_t kMaxIdGap = int64_t{1} << 20;
 
+// The largest tokenizer file read (decompressed): real ones are tens of megabytes; a small gzip
+// member can inflate to gigabytes.
+constexpr uint64_t kMaxTokenizerBytes = uint64_t{256} << 20;
+
 Json parse_json_file(const std::string& path) {
-  const std::string text = read_file_maybe_gzip(path);
+  const std::string text = read_file_maybe_gzip(path, kMaxTokenizerBytes);
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
