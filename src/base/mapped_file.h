@@ -1,4 +1,8 @@
 // A read-only memory mapping of a whole file. Model files are never written: PROT_READ, MAP_PRIVATE.
+// If the file shrinks while mapped (truncated or rewritten by someone else), reading a lost page
+// raises SIGBUS: a handler installed with the first mapping ends the process with one line,
+//   moeinfer: FILE: the file changed or became unreadable while in use
+// and exit status 1, instead of a death by signal.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +26,7 @@ class MappedFile {
   std::string path_;
   const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
+  int slot_ = -1;  // in the SIGBUS handler's table
 };
 
 }  // namespace moeinfer
