@@ -31,28 +31,9 @@ class ServerProcess {
     err_path_ = dir_ + "/stderr";
     std::vector<std::string> args = {"serve", "-m", shipped_model(), "--port", "0", "-t", "1"};
     for (auto& e : extra) args.push_back(e);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int e = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int n = open("/dev/null", O_RDWR);
-      dup2(n, 0);
-      dup2(n, 1);
-      dup2(e, 2);
-#if defined(__SANITIZE_ADDRESS__)
-      // ASan keeps freed memory in quarantine (256 MB by default), which the RSS checks would
-      // count as growth: a small quarantine keeps them about the server's own memory.
-      std::string asan = getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "";
-      asan += (asan.empty() ? "" : ":") + std::string("quarantine_size_mb=4:thread_local_quarantine_size_kb=64");
-      setenv("ASAN_OPTIONS", asan.c_str(), 1);
-#endif
-      std::vector<char*> argv;
-      std::string bin = cli_binary();
-      argv.push_back(bin.data());
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
+    // ASan keeps freed memory in quarantine (256 MB by default), which the RSS checks would count
+    // as growth: a small quarantine keeps them about the server's own memory.
+    pid_ = spawn_cli(args, err_path_, "quarantine_size_mb=4:thread_local_quarantine_size_kb=64");
     const std::regex re("at http://127\\.0\\.0\\.1:([0-9]+)");
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // 60 s at most
       std::smatch m;
@@ -141,6 +122,29 @@ inline void send_all(int fd, const std::string& s) {
     if (n <= 0) return;
     off += static_cast<size_t>(n);
   }
+}
+
+// Sends a streaming /v1/completions request of max_tokens for "Once upon a time" over a raw
+// connection and reads until its first text chunk; returns the socket (the caller closes it), or
+// -1 when the stream did not start.
+inline int start_stream(int port, int max_tokens) {
+  int fd = connect_raw(port, 30);
+  if (fd < 0) return -1;
+  const std::string body =
+      "{\"prompt\": \"Once upon a time\", \"max_tokens\": " + std::to_string(max_tokens) + ", \"stream\": true}";
+  send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  std::string got;
+  char buf[4096];
+  while (got.find("\"text\"") == std::string::npos) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return fd;
 }
 
 }  // namespace moeinfer::test

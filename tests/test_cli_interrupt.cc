@@ -30,27 +30,8 @@ std::string slurp(const std::string& path) {
 template <typename Act>
 std::pair<int, std::string> run_then(std::vector<std::string> args, const Act& act) {
   const std::string dir = temp_dir(), err = dir + "/err";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int n = open("/dev/null", O_RDWR);
-    dup2(n, 0);
-    dup2(n, 1);
-    dup2(e, 2);
-#if defined(__SANITIZE_ADDRESS__)
-    // ASan's own SIGBUS report would replace moeinfer's handler
-    std::string asan = getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "";
-    asan += (asan.empty() ? "" : ":") + std::string("handle_sigbus=0");
-    setenv("ASAN_OPTIONS", asan.c_str(), 1);
-#endif
-    std::vector<char*> argv;
-    std::string bin = cli_binary();
-    argv.push_back(bin.data());
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
+  // ASan's own SIGBUS report would replace moeinfer's handler
+  const pid_t pid = spawn_cli(args, err, "handle_sigbus=0");
   // wait for the model to load (its first stderr line), then a little generation
   for (int i = 0; i < 200 && slurp(err).find("moeinfer") == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -241,19 +241,11 @@ namespace {
 TEST(Server, SigtermEndsTheStreamsInFlightAndExitsZero) {
   ServerProcess s({"--ctx", "60000"});
   ASSERT_GT(s.port(), 0) << s.stderr_text();
-  int fd = connect_raw(s.port(), 30);
+  int fd = start_stream(s.port(), 50000);
   ASSERT_GE(fd, 0);
-  const std::string body = nlohmann::json{{"prompt", "Once upon a time"}, {"max_tokens", 50000}, {"stream", true}}.dump();
-  send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  kill(s.pid(), SIGTERM);
   std::string got;
   char buf[8192];
-  while (got.find("\"text\"") == std::string::npos) {  // the stream has started
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    ASSERT_GT(n, 0);
-    got.append(buf, static_cast<size_t>(n));
-  }
-  kill(s.pid(), SIGTERM);
   for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
   close(fd);
   EXPECT_NE(got.find("\"finish_reason\":\"stop\""), std::string::npos);
@@ -306,18 +298,8 @@ TEST(Server, BeyondParallelAndQueueIs429WithRetryAfter) {
   ServerProcess s({"--ctx", "60000", "--parallel", "1", "--max-queue", "0"});
   ASSERT_GT(s.port(), 0) << s.stderr_text();
   // one long stream holds the only sequence slot
-  int fd = connect_raw(s.port(), 30);
+  int fd = start_stream(s.port(), 50000);
   ASSERT_GE(fd, 0);
-  const std::string body = nlohmann::json{{"prompt", "Once upon a time"}, {"max_tokens", 50000}, {"stream", true}}.dump();
-  send_all(fd, "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                   std::to_string(body.size()) + "\r\n\r\n" + body);
-  std::string got;
-  char buf[4096];
-  while (got.find("\"text\"") == std::string::npos) {
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    ASSERT_GT(n, 0);
-    got.append(buf, static_cast<size_t>(n));
-  }
   auto r = s.client().Post("/v1/completions", nlohmann::json{{"prompt", "Hi"}, {"max_tokens", 2}}.dump(), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 429) << r->body;

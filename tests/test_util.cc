@@ -58,6 +58,18 @@ std::string slurp(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+// In a forked child: replaces it with the moeinfer binary running args.
+[[noreturn]] void exec_cli(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string bin = cli_binary();
+  argv.push_back(bin.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(bin.c_str(), argv.data());
+  _exit(127);
+}
+
 }  // namespace
 
 CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text) {
@@ -78,14 +90,7 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin
     int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(o, 1);
     dup2(e, 2);
-    std::vector<char*> argv;
-    std::string bin = cli_binary();
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+    exec_cli(args);
   }
   int st = 0;
   waitpid(pid, &st, 0);
@@ -110,6 +115,24 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0.0;
   for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
   return m;
+}
+
+pid_t spawn_cli(const std::vector<std::string>& args, const std::string& err_path, const std::string& asan_options) {
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  int n = open("/dev/null", O_RDWR);
+  dup2(n, 0);
+  dup2(n, 1);
+  dup2(e, 2);
+#if defined(__SANITIZE_ADDRESS__)
+  std::string asan = getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "";
+  if (!asan_options.empty()) asan += (asan.empty() ? "" : ":") + asan_options;
+  setenv("ASAN_OPTIONS", asan.c_str(), 1);
+#else
+  (void)asan_options;
+#endif
+  exec_cli(args);
 }
 
 void copy_gguf_with(const std::string& src, const std::string& dst, const std::vector<std::pair<std::string, std::string>>& strings,

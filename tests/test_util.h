@@ -1,5 +1,7 @@
 // Helpers shared by the tests: data paths, reading JSON goldens, running the CLI binary.
 #pragma once
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +27,10 @@ struct CliResult {
 // Runs the moeinfer binary with args (no shell), capturing stdout and stderr; stdin_text is its
 // standard input (empty: /dev/null).
 CliResult run_cli(const std::vector<std::string>& args, const std::string& stdin_text = "");
+
+// Starts the moeinfer binary with args in the background (stdin and stdout on /dev/null, stderr to
+// err_path); under AddressSanitizer, asan_options are appended to ASAN_OPTIONS. Returns its pid.
+pid_t spawn_cli(const std::vector<std::string>& args, const std::string& err_path, const std::string& asan_options = "");
 
 // n token ids in [3, vocab), a fixed pattern that differs with seed (prompts for the engine tests).
 inline std::vector<int32_t> tokens(int64_t n, int64_t vocab, int seed) {
