@@ -1,6 +1,6 @@
 // Ctrl-C (SIGINT) during `run` and `generate`: the timings of what was generated go to stderr and
 // the exit status is 130. A model file truncated while `generate` reads it: one line, exit 1, no
-// signal. Prompts from a file and from standard input (`run -f`, `run -p -`).
+// signal, with and without an expert cache. Prompts from a file and from standard input (`run -f`, `run -p -`).
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -68,6 +68,21 @@ TEST(CliInterrupt, ModelFileTruncatedWhileGeneratingEndsWithOneLine) {
   EXPECT_EQ(status, 1) << err;
   EXPECT_NE(err.find("moeinfer: " + path + ": the file changed or became unreadable while in use\n"), std::string::npos)
       << err;
+  std::filesystem::remove_all(dir);
+}
+
+// The same with the routed experts in an expert cache: expert reads (pread) meet the end of the
+// file, or the pinned weights' mapping does; either way one line and exit 1.
+TEST(CliInterrupt, ModelFileTruncatedUnderTheExpertCacheEndsWithOneLine) {
+  const std::string dir = temp_dir(), path = dir + "/model.gguf";
+  std::filesystem::copy_file(data_path("gguf/tiny-deepseek-v3.gguf"), path);
+  auto [status, err] = run_then({"generate", "-m", path, "--tokens", "1 2 3", "-n", "200000", "--ctx", "300000",
+                                 "--expert-slots", "1"},
+                                [&](pid_t) { ASSERT_EQ(truncate(path.c_str(), 4096), 0); });
+  EXPECT_EQ(status, 1) << err;
+  const bool mapped = err.find("moeinfer: " + path + ": the file changed or became unreadable while in use\n") != std::string::npos;
+  const bool read = err.find("ends at byte") != std::string::npos && err.find(path) != std::string::npos;
+  EXPECT_TRUE(mapped || read) << err;
   std::filesystem::remove_all(dir);
 }
 

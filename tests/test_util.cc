@@ -159,3 +159,12 @@ void copy_gguf_with(const std::string& src, const std::string& dst, const std::v
 }
 
 }  // namespace moeinfer::test
+
+namespace moeinfer::test {
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+}  // namespace moeinfer::test

@@ -18,6 +18,13 @@ nlohmann::json read_json(const std::string& path);
 
 // A fresh empty directory under the system temp dir (removed by the caller if it cares).
 std::string temp_dir();
+// A fresh directory under /tmp, removed with everything in it at scope exit.
+struct TempDir {
+  const std::string path = temp_dir();
+  TempDir() = default;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+};
 
 struct CliResult {
   int status = -1;      // exit status, or 128 + signal when killed by a signal

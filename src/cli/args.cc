@@ -126,6 +126,14 @@ std::vector<OptSpec> model_run_options() {
       {"--repack", "", "MODE",
        "interleave quantized weights (Q8_0, Q4_0 from AVX2 up; Q4_K, Q6_K at AVX-512) for the kernels at load: auto (when they fit in memory, default), "
        "on, off (run from the mapped file)"},
+      {"--mem-budget", "", "SIZE",
+       "memory the engine may use, e.g. 3.5G (default: the cgroup limit or MemTotal, less a margin); a DeepSeek "
+       "model larger than it keeps its routed experts in an expert cache"},
+      {"--expert-slots", "", "N", "expert cache slots per MoE layer (forces the cache; default: from --mem-budget)"},
+      {"--expert-policy", "", "P", "expert cache eviction: lfu (decayed frequency, default), lru, predicted"},
+      {"--prefetch", "", "MODE",
+       "expert cache read-ahead of the predicted next-layer experts: auto (while it pays, default), on, off (no "
+       "predictor either)"},
   };
 }
 

@@ -86,6 +86,74 @@ void profile_json(JsonWriter& j, const char* key, const OpProfile& p) {
   j.end_object().end_object();
 }
 
+// Per generated token over the measured decode runs.
+struct CacheFigures {
+  double stall_ms = 0, bytes = 0, wasted = 0, disk_gb_s = 0;
+};
+CacheFigures cache_figures(const ExpertLayerStats& s, double io_busy_s, int64_t tokens) {
+  CacheFigures f;
+  const double t = static_cast<double>(std::max<int64_t>(tokens, 1));
+  f.stall_ms = 1e3 * s.stall_s / t;
+  f.bytes = static_cast<double>(s.bytes_read) / t;
+  f.wasted = static_cast<double>(s.wasted_bytes) / t;
+  f.disk_gb_s = io_busy_s > 0 ? static_cast<double>(s.bytes_read) / io_busy_s / 1e9 : 0.0;
+  return f;
+}
+
+void layer_stats_json(JsonWriter& j, const ExpertLayerStats& s, double io_busy_s, int64_t tokens) {
+  const CacheFigures f = cache_figures(s, io_busy_s, tokens);
+  j.key("hit_rate").value(s.hit_rate()).key("predictor_recall").value(s.recall());
+  j.key("predictor_precision").value(s.precision()).key("stall_ms_per_token").value(f.stall_ms);
+  j.key("bytes_read_per_token").value(f.bytes).key("prefetched_unused_bytes_per_token").value(f.wasted);
+  j.key("requests").value(static_cast<int64_t>(s.requests)).key("hits").value(static_cast<int64_t>(s.hits));
+  j.key("late").value(static_cast<int64_t>(s.late)).key("misses").value(static_cast<int64_t>(s.misses));
+  j.key("prefetch_loads").value(static_cast<int64_t>(s.prefetch_loads));
+  j.key("prefetch_unused").value(static_cast<int64_t>(s.prefetch_unused));
+  j.key("prefetch_paused").value(static_cast<int64_t>(s.prefetch_paused));
+}
+
+// "expert_cache": the cache's figures over the measured decode runs, or null when resident.
+void expert_cache_json(JsonWriter& j, const Runtime& rt, const ExpertCacheStats& st, int64_t tokens, double seconds) {
+  j.key("expert_cache");
+  if (!rt.experts) {
+    j.null();
+    return;
+  }
+  const Placement& p = rt.placement;
+  j.begin_object().key("budget_bytes").value(p.budget).key("budget_source").value(p.source);
+  j.key("pinned_bytes").value(p.pinned_bytes).key("cache_bytes").value(rt.experts->arena_bytes());
+  j.key("slots").value(rt.experts->slots()).key("policy").value(expert_policy_name(rt.experts->options().policy));
+  const auto pf = rt.experts->options().prefetch;
+  j.key("prefetch").value(pf == ExpertCacheOptions::Prefetch::kOn ? "on" : pf == ExpertCacheOptions::Prefetch::kOff ? "off" : "auto");
+  j.key("prediction_margin").value(rt.experts->prediction_margin());
+  layer_stats_json(j, st.total, st.io_busy_s, tokens);
+  j.key("disk_gb_s").value(cache_figures(st.total, st.io_busy_s, tokens).disk_gb_s);
+  j.key("io_busy_fraction").value(seconds > 0 ? st.io_busy_s / seconds : 0.0);
+  j.key("per_layer").begin_array();
+  for (const ExpertLayerStats& l : st.layers) {
+    j.begin_object().key("layer").value(l.layer);
+    layer_stats_json(j, l, 0.0, tokens);
+    j.end_object();
+  }
+  j.end_array().end_object();
+}
+
+void print_expert_cache(const Runtime& rt, const ExpertCacheStats& st, int64_t tokens) {
+  const CacheFigures f = cache_figures(st.total, st.io_busy_s, tokens);
+  std::printf("experts    %lld slots/layer (%s): hit rate %.1f %%, predictor recall %.2f precision %.2f; stall %.1f ms/token; "
+              "read %.1f MB/token at %.2f GB/s; prefetched but unused %.1f MB/token (%llu of %llu read ahead; %llu predictions "
+              "not read ahead)\n",
+              static_cast<long long>(rt.experts->slots()), expert_policy_name(rt.experts->options().policy),
+              100.0 * st.total.hit_rate(), st.total.recall(), st.total.precision(), f.stall_ms, f.bytes / 1e6,
+              f.disk_gb_s, f.wasted / 1e6, static_cast<unsigned long long>(st.total.prefetch_unused),
+              static_cast<unsigned long long>(st.total.prefetch_loads), static_cast<unsigned long long>(st.total.prefetch_paused));
+  std::printf("           I/O threads: %.1f ms/token in reads, %.1f ms/token filling slots\n", 1e3 * st.total.read_s / std::max<int64_t>(tokens, 1),
+              1e3 * st.total.fill_s / std::max<int64_t>(tokens, 1));
+  std::printf("           per layer hit %% / recall:");
+  for (const ExpertLayerStats& l : st.layers) std::printf(" %lld:%.0f/%.2f", static_cast<long long>(l.layer), 100.0 * l.hit_rate(), l.recall());
+  std::printf("\n");
+}
+
 }  // namespace
 
 int cmd_bench(int argc, char** argv) {
@@ -111,13 +179,17 @@ int cmd_bench(int argc, char** argv) {
   const int64_t n_gen = a.integer("--n-gen", 128, 0, 1 << 20);
   const int reps = static_cast<int>(a.integer("--repetitions", 3, 1, 1000));
   const int64_t n_batch = a.integer("--batch", 1, 1, 1024);
-  Runtime rt = open_runtime(a, true);
+  // The KV store the tests reach: n_batch sequences of the longer test (or --ctx each).
+  const int64_t per_seq = a.has("--ctx") ? a.integer("--ctx", 0, 1, int64_t{1} << 24) : std::max<int64_t>({n_prompt, n_gen, 1});
+  Runtime rt = open_runtime(a, true, false, per_seq * n_batch);
+  ExpertCache* cache = rt.experts.get();
   const Model& m = *rt.model;
   const int64_t nv = m.config().n_vocab;
   SessionOptions so;
   // The context each sequence may reach: --ctx when given, else what the tests need.
   so.context = a.has("--ctx") ? a.integer("--ctx", 0, 1, int64_t{1} << 24) : std::max<int64_t>({n_prompt, n_gen, 1});
   so.mla_absorbed = session_mla_absorbed(a);
+  so.experts = cache;
   if (std::max(n_prompt, n_gen) > so.context)
     throw UsageError("--ctx", std::to_string(std::max(n_prompt, n_gen)) + " test tokens exceed the context " +
                                   std::to_string(so.context));
@@ -150,6 +222,7 @@ int cmd_bench(int argc, char** argv) {
   ro.context = so.context;
   ro.max_seqs = n_batch;
   ro.mla_absorbed = so.mla_absorbed;
+  ro.experts = cache;
   if (n_prompt > 0) {
     ro.max_batch = std::min<int64_t>(n_prompt, 512);
     BatchRunner runner(m, *rt.kernels, *rt.pool, ro);
@@ -182,6 +255,8 @@ int cmd_bench(int argc, char** argv) {
     Profiler::reset();
   }
   std::unique_ptr<ReadBandwidthProbe> probe;  // made after the decode warm-up, read after each repetition
+  ExpertCacheStats cache_before, cache_stats;  // the measured decode runs' share
+  double decode_seconds = 0.0;
   std::vector<double> paired_bw, paired_ratio;
   uint64_t rss = 0;
   const uint64_t bw_bytes = static_cast<uint64_t>(a.integer("--bw-gib", 1, 1, 64)) << 30;
@@ -197,6 +272,7 @@ int cmd_bench(int argc, char** argv) {
       std::vector<int32_t> seqs;
       for (int64_t i = 0; i < n_batch; ++i) seqs.push_back(runner.kv().add_sequence());
       Profiler::enable(profile && r >= 0);
+      if (cache && r == 0) cache_before = cache->cache_stats();
       double t0 = now_seconds();
       for (int64_t i = 0; i < n_gen; ++i) {  // one row per sequence, every row's logits
         batch.clear();
@@ -210,20 +286,25 @@ int cmd_bench(int argc, char** argv) {
         decode.push_back(n_batch * n_gen / dt);
         prof_decode.total += dt;
         prof_decode.tokens += n_batch * n_gen;
+        decode_seconds += dt;
+        if (!probe) continue;  // the expert cache: disk-bound, and the budget has no room for a probe
         const double bw_now = probe->pass();
         paired_bw.push_back(bw_now);
         // weights are read once per step for all B sequences
         if (bw_now > 0) paired_ratio.push_back(n_gen / dt * static_cast<double>(bytes_per_token) / 1e9 / bw_now);
       } else {
         rss = peak_rss_bytes();  // before the probe's buffer
-        probe = std::make_unique<ReadBandwidthProbe>(*rt.pool, rt.kernels->isa(), bw_bytes);
+        if (!cache) probe = std::make_unique<ReadBandwidthProbe>(*rt.pool, rt.kernels->isa(), bw_bytes);
       }
       progress("decode", r + 1, reps);
     }
     prof_decode.seconds = Profiler::seconds();
     Profiler::reset();
   }
-  if (!probe) {  // no decode test: the bandwidth alone, best of five passes
+  if (cache) {
+    cache_stats = cache->cache_stats().since(cache_before);
+    if (n_gen == 0) rss = peak_rss_bytes();
+  } else if (!probe) {  // no decode test: the bandwidth alone, best of five passes
     rss = peak_rss_bytes();
     std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
     paired_bw.push_back(measure_read_bandwidth(*rt.pool, rt.kernels->isa(), bw_bytes));
@@ -260,6 +341,7 @@ int cmd_bench(int argc, char** argv) {
       if (prof_prefill.tokens > 0) profile_json(j, "profile_prefill", prof_prefill);
       if (prof_decode.tokens > 0) profile_json(j, "profile_decode", prof_decode);
     }
+    expert_cache_json(j, rt, cache_stats, prof_decode.tokens, decode_seconds);
     j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
     j.key("threads").value(int64_t{rt.pool->size()});
     // jobs the pool ran on one thread because a worker kept being preempted (another process on its core)
@@ -291,6 +373,7 @@ int cmd_bench(int argc, char** argv) {
               static_cast<long long>(rt.repack.tensors), rt.repack.bytes / 1e6, rt.repack.skipped.empty() ? "" : "; ",
               rt.repack.skipped.c_str());
   std::printf("memory     peak RSS %.1f MiB\n", rss / 1048576.0);
+  if (cache) print_expert_cache(rt, cache_stats, prof_decode.tokens);
   if (profile && prof_prefill.tokens > 0) print_profile("prefill", prof_prefill);
   if (profile && prof_decode.tokens > 0) print_profile("decode", prof_decode);
   return 0;

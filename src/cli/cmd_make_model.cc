@@ -28,6 +28,8 @@ int cmd_make_model(int argc, char** argv) {
       {"--quiet", "-q", "", "no progress on stderr"},
       {"--list-presets", "", "", "list the presets and exit"},
       {"--dry-run", "", "", "report parameters and size without writing"},
+      {"--router-skew", "", "S", "DeepSeek: expert popularity per layer following Zipf(S) through the router bias "
+                                 "(docs/router-skew.md; default 0 = the near-uniform routing of random weights)"},
   };
   Args a("make-model", "--arch ARCH --preset NAME [--type TYPE] [--seed S] -o OUT", specs, argc, argv, 2);
   if (a.help()) {
@@ -54,8 +56,10 @@ int cmd_make_model(int argc, char** argv) {
   o.threads = static_cast<int>(a.integer("--threads", ThreadPool::default_threads(), 1, 1024));
   o.progress = !a.flag("--quiet");
   o.dry_run = a.flag("--dry-run");
+  o.router_skew = a.number("--router-skew", 0.0, 0.0, 10.0);
   const double t0 = now_seconds();
   ModelConfig config = preset->make();
+  if (o.router_skew > 0 && !config.moe) throw UsageError("--router-skew", "the " + arch + " preset has no routed experts");
   if (a.has("--vocab")) config.n_vocab = a.integer("--vocab", config.n_vocab, 2, int64_t{1} << 22);
   const MakeModelResult r = make_model(config, a.str("--output"), o);
   if (o.progress && !o.dry_run)

@@ -43,7 +43,7 @@ std::string default_model_path() {
   throw Error(rel, "", "the shipped model was not found next to the executable or in the source tree; pass -m MODEL");
 }
 
-Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp, int64_t kv_positions) {
   Runtime rt;
   std::string path = a.str("--model");
   if (path.empty()) {
@@ -63,7 +63,36 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp) {
   rt.tokenizer = load_model_tokenizer(*rt.model);
   const RepackMode repack = parse_repack_mode(a.str("--repack", "auto"), "--repack");
   rt.pool = std::make_unique<ThreadPool>(threads);
-  rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool);
+  // Placement under the memory budget: everything resident, or the routed experts in a cache.
+  PlacementRequest pr;
+  pr.budget = a.has("--mem-budget") ? MemBudget{parse_size(a.str("--mem-budget"), "--mem-budget"), "--mem-budget"}
+                                    : default_mem_budget();
+  pr.expert_slots = a.has("--expert-slots") ? a.integer("--expert-slots", 0, 1, 1 << 20) : 0;
+  const ExpertPolicy policy = parse_expert_policy(a.str("--expert-policy", "lfu"), "--expert-policy");
+  const std::string prefetch = a.str("--prefetch", "auto");
+  if (prefetch != "auto" && prefetch != "on" && prefetch != "off")
+    throw UsageError("--prefetch", "expected auto, on or off, got '" + prefetch + "'");
+  const int64_t trained = rt.model->config().context_length > 0 ? rt.model->config().context_length : 4096;
+  pr.kv_positions = kv_positions > 0 ? kv_positions
+                    : a.has("--ctx") ? a.integer("--ctx", 0, 0, int64_t{1} << 24)
+                                     : std::min<int64_t>(trained, 4096);
+  pr.mla_absorbed = session_mla_absorbed(a);
+  rt.placement = plan_placement(*rt.model, pr);
+  rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool, !rt.placement.cache);
+  if (rt.placement.cache) {
+    ExpertCacheOptions eo;
+    eo.slots = rt.placement.slots;
+    eo.policy = policy;
+    eo.repack = repack != RepackMode::kOff;
+    eo.io_threads = pr.io_threads;
+    eo.predict = prefetch != "off";
+    eo.prefetch = prefetch == "on"    ? ExpertCacheOptions::Prefetch::kOn
+                  : prefetch == "off" ? ExpertCacheOptions::Prefetch::kOff
+                                      : ExpertCacheOptions::Prefetch::kAuto;
+    rt.experts = std::make_unique<ExpertCache>(*rt.model, *rt.kernels, eo);
+  }
+  if (rt.placement.moe_layers > 0 || a.has("--mem-budget"))
+    std::fprintf(stderr, "moeinfer: %s\n", rt.placement.describe(expert_policy_name(policy)).c_str());
   if (!rt.repack.skipped.empty()) std::fprintf(stderr, "moeinfer: note: weights not repacked: %s\n", rt.repack.skipped.c_str());
   rt.load_seconds = now_seconds() - t0;
   const int64_t ctx = a.integer("--ctx", 0, 0, int64_t{1} << 24);
@@ -79,6 +108,7 @@ std::unique_ptr<Session> Runtime::new_session(const Args& a, int64_t max_batch, 
   o.max_batch = max_batch;
   o.spare_slots = spare_slots;
   o.mla_absorbed = session_mla_absorbed(a);
+  o.experts = experts.get();
   return std::make_unique<Session>(*model, *kernels, *pool, o);
 }
 
@@ -88,6 +118,7 @@ std::unique_ptr<BatchRunner> Runtime::new_runner(const Args& a, int64_t max_batc
   o.max_batch = std::max<int64_t>(1, max_batch);
   o.max_seqs = std::max<int64_t>(1, max_seqs);
   o.mla_absorbed = session_mla_absorbed(a);
+  o.experts = experts.get();
   return std::make_unique<BatchRunner>(*model, *kernels, *pool, o);
 }
 

@@ -10,6 +10,8 @@
 #include "model/model.h"
 #include "model/repack_weights.h"
 #include "engine/batch_runner.h"
+#include "engine/expert_cache.h"
+#include "engine/placement.h"
 #include "engine/generator.h"
 #include "engine/loaded_model.h"
 #include "engine/session.h"
@@ -21,8 +23,10 @@ struct Runtime {
   std::unique_ptr<Tokenizer> tokenizer;  // the model's vocabulary (engine/loaded_model.h); nullptr when none
   std::unique_ptr<Kernels> kernels;
   std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<ExpertCache> experts;  // routed experts of a model larger than the budget; else nullptr
   double load_seconds = 0.0;
   RepackReport repack;
+  Placement placement;
 
   std::unique_ptr<Session> new_session(const Args& a, int64_t max_batch = 256, int64_t spare_slots = 0) const;
   // A runner for up to max_seqs sequences together (--ctx, --mla from the options).
@@ -33,9 +37,11 @@ struct Runtime {
 // source tree it was built from. Throws Error when not found.
 std::string default_model_path();
 
-// Loads -m (or the shipped model when allow_default), selects kernels (--isa / MOEINFER_ISA) and
-// starts the thread pool (-t).
-Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false);
+// Loads -m (or the shipped model when allow_default), selects kernels (--isa / MOEINFER_ISA),
+// starts the thread pool (-t) and places the weights under the memory budget (--mem-budget,
+// --expert-slots, --expert-policy, --prefetch). kv_positions: the positions the run's KV store
+// is expected to reach (all sequences), for the budget; 0 = --ctx, else up to 4096.
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false, int64_t kv_positions = 0);
 
 // --mla absorbed|naive (default absorbed); throws UsageError on other values.
 bool session_mla_absorbed(const Args& a);

@@ -17,6 +17,7 @@
 #include "convert/llama_export.h"
 #include "convert/quant_mix.h"
 #include "convert/tensor_export.h"
+#include "convert/router_skew.h"
 #include "model/arch_registry.h"
 
 namespace moeinfer {
@@ -90,7 +91,7 @@ struct DsSpec {
   bool f32;     // kept in F32 (the router bias)
 };
 
-void deepseek_layer(const ModelConfig& c, int64_t index, std::vector<DsSpec>* v) {
+void deepseek_layer(const ModelConfig& c, int64_t index, double skew, std::vector<DsSpec>* v) {
   const MlaConfig& m = *c.mla;
   const int64_t d = c.dim, nh = c.attn.n_heads, qk = m.qk_nope_dim + m.qk_rope_dim;
   const std::string p = "model.layers." + std::to_string(index) + ".";
@@ -120,16 +121,17 @@ void deepseek_layer(const ModelConfig& c, int64_t index, std::vector<DsSpec>* v)
   }
   const MoeConfig& e = *c.moe;
   v->push_back({p + "mlp.gate.weight", {e.n_experts, d}, Init::kMatrix, false, false});
-  if (c.arch == "deepseek_v3") v->push_back({p + "mlp.gate.e_score_correction_bias", {e.n_experts}, Init::kBias, false, true});
+  if (c.arch == "deepseek_v3" || skew > 0)
+    v->push_back({p + "mlp.gate.e_score_correction_bias", {e.n_experts}, Init::kBias, false, true});
   for (int64_t x = 0; x < e.n_experts; ++x) ffn("mlp.experts." + std::to_string(x) + ".", e.expert_ffn_dim);
   if (e.n_shared_experts > 0) ffn("mlp.shared_experts.", e.n_shared_experts * e.expert_ffn_dim);
 }
 
-std::vector<DsSpec> deepseek_specs(const ModelConfig& c) {
+std::vector<DsSpec> deepseek_specs(const ModelConfig& c, double skew) {
   const int64_t d = c.dim;
   std::vector<DsSpec> v;
   v.push_back({"model.embed_tokens.weight", {c.n_vocab, d}, Init::kMatrix, false, false});
-  for (int64_t i = 0; i < c.n_layers; ++i) deepseek_layer(c, i, &v);
+  for (int64_t i = 0; i < c.n_layers; ++i) deepseek_layer(c, i, skew, &v);
   v.push_back({"model.norm.weight", {d}, Init::kNorm, false, false});
   if (!c.tied_embeddings) v.push_back({"lm_head.weight", {c.n_vocab, d}, Init::kMatrix, false, false});
   for (int64_t k = 0; k < c.n_mtp_layers; ++k) {
@@ -139,11 +141,22 @@ std::vector<DsSpec> deepseek_specs(const ModelConfig& c) {
     v.push_back({p + "enorm.weight", {d}, Init::kNorm, false, false});
     v.push_back({p + "hnorm.weight", {d}, Init::kNorm, false, false});
     v.push_back({p + "eh_proj.weight", {d, 2 * d}, Init::kMatrix, true, false});
-    deepseek_layer(c, index, &v);
+    deepseek_layer(c, index, skew, &v);
     v.push_back({p + "shared_head.norm.weight", {d}, Init::kNorm, false, false});
     v.push_back({p + "shared_head.head.weight", {c.n_vocab, d}, Init::kMatrix, false, false});
   }
   return v;
+}
+
+// Rows of a DeepSeek tensor: random, except a router bias under --router-skew.
+RowFn deepseek_rows(const ModelConfig& c, uint64_t seed, double skew, const std::string& name, int64_t cols, Init init) {
+  const std::string suffix = ".mlp.gate.e_score_correction_bias";
+  if (skew > 0 && c.moe && ends_with(name, suffix)) {
+    const int64_t layer = std::stoll(name.substr(13, name.size() - suffix.size() - 13));  // "model.layers.N"
+    auto bias = std::make_shared<std::vector<float>>(skew_router_bias(*c.moe, skew, seed, layer));
+    return [bias](int64_t, float* out) { std::copy(bias->begin(), bias->end(), out); };
+  }
+  return random_rows(seed, name, cols, init);
 }
 
 // --- output directory ------------------------------------------------------------------------
@@ -333,9 +346,9 @@ MakeModelResult deepseek_hf(const ModelConfig& c, const std::string& out, const 
   const bool fp8 = type == "fp8";
   const std::string plain = fp8 ? "BF16" : st_dtype_of(type);
   std::vector<HfTensor> tensors;
-  for (const DsSpec& s : deepseek_specs(c)) {
+  for (const DsSpec& s : deepseek_specs(c, o.router_skew)) {
     const std::string dtype = s.f32 ? "F32" : (fp8 && s.linear) ? "F8_E4M3" : plain;
-    tensors.push_back({s.name, s.shape, dtype, random_rows(o.seed, s.name, s.shape.back(), s.init)});
+    tensors.push_back({s.name, s.shape, dtype, deepseek_rows(c, o.seed, o.router_skew, s.name, s.shape.back(), s.init)});
   }
   return write_hf(c, out, o, tensors, type, fp8);
 }
@@ -377,7 +390,7 @@ MakeModelResult deepseek_gguf(const ModelConfig& c, const std::string& out, cons
   if (!mix)
     throw UsageError("--type", "a DeepSeek GGUF holds " + quant_mix_names() +
                                    " (fp8 is for DeepSeek directories), got '" + type + "'");
-  const std::vector<DsSpec> specs = deepseek_specs(c);
+  const std::vector<DsSpec> specs = deepseek_specs(c, o.router_skew);
   std::map<std::string, Init> init_of;
   for (const DsSpec& s : specs) init_of[s.name] = s.init;
   const SpecTensorSet set(specs);
@@ -385,8 +398,9 @@ MakeModelResult deepseek_gguf(const ModelConfig& c, const std::string& out, cons
   const ArchSpec* arch = find_arch_hf("", c.arch);
   arch->bind(set, WeightNaming::kHf, c, BindOptions{false, true}, &weights);
   const uint64_t seed = o.seed;
-  const RowsOf rows_of = [&init_of, seed](const TensorView& v) {
-    return random_rows(seed, v.name, v.cols(), init_of.at(v.name));
+  const double skew = o.router_skew;
+  const RowsOf rows_of = [&init_of, &c, seed, skew](const TensorView& v) {
+    return deepseek_rows(c, seed, skew, v.name, v.cols(), init_of.at(v.name));
   };
   PlanModel pm;
   pm.n_layers = c.n_layers + c.n_mtp_layers;

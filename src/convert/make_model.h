@@ -24,6 +24,7 @@ struct MakeModelOptions {
   int threads = 1;
   bool progress = true;
   bool dry_run = false;  // compute and report sizes only; nothing is written
+  double router_skew = 0;  // > 0: Zipf(S) expert popularity through the router bias (convert/router_skew.h)
 };
 
 struct MakeModelResult {

@@ -33,8 +33,9 @@ int64_t context_of(const Model& m, const RunnerOptions& o) {
 
 BatchRunner::BatchRunner(const Model& model, const Kernels& kernels, ThreadPool& pool, const RunnerOptions& o)
     : model_(model),
-      experts_(std::make_unique<ResidentExperts>(model.weights())),
-      ctx_{kernels, pool, o.mla_absorbed, experts_.get()},
+      own_experts_(o.experts ? nullptr : std::make_unique<ResidentExperts>(model.weights())),
+      experts_(o.experts ? o.experts : own_experts_.get()),
+      ctx_{kernels, pool, o.mla_absorbed, experts_},
       context_(context_of(model, o)),
       kv_(std::make_unique<KvStore>(kv_store_options(model.config(), o, model.config().n_layers, context_))),
       state_(model.config(), std::max<int64_t>(1, o.max_batch), context_, pool.size()) {}

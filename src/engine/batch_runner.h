@@ -25,6 +25,7 @@ struct RunnerOptions {
   bool mla_absorbed = true; // MLA models: absorbed (latent cache) or naive (per-head K/V cache)
   uint64_t kv_bytes = 0;    // KV pool bound; 0 = max_seqs sequences of `context` positions
   int64_t block_size = 64;  // KV positions per block
+  ExpertSource* experts = nullptr;  // routed experts (shared, e.g. an expert cache); nullptr = resident
 };
 
 class BatchRunner {
@@ -49,7 +50,8 @@ class BatchRunner {
 
  private:
   const Model& model_;
-  std::unique_ptr<ExpertSource> experts_;
+  std::unique_ptr<ExpertSource> own_experts_;  // the resident views, unless RunnerOptions::experts
+  ExpertSource* experts_;
   ForwardContext ctx_;
   int64_t context_;
   std::unique_ptr<KvStore> kv_;

@@ -14,6 +14,7 @@ RunnerOptions runner_options(const SessionOptions& o) {
   r.max_seqs = 1;
   r.keep_extra = o.spare_slots;
   r.mla_absorbed = o.mla_absorbed;
+  r.experts = o.experts;
   return r;
 }
 }  // namespace

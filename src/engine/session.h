@@ -19,6 +19,7 @@ struct SessionOptions {
   int64_t max_batch = 256; // prompt tokens per forward call
   int64_t spare_slots = 0;  // sliding windows: this many positions can be rolled back
   bool mla_absorbed = true; // MLA models: absorbed (latent cache) or naive (per-head K/V cache)
+  ExpertSource* experts = nullptr;  // routed experts (an expert cache); nullptr = resident
 };
 
 class Session {

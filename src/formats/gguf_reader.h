@@ -26,6 +26,11 @@ class GgufFile : public TensorSet {
   static std::unique_ptr<GgufFile> open(const std::string& path);
 
   const std::string& path() const override { return file_->path(); }
+  bool locate(const uint8_t* p, uint64_t n, FileLocation* out) const override {
+    if (p < file_->data() || p + n > file_->data() + file_->size()) return false;
+    *out = FileLocation{file_->path(), static_cast<uint64_t>(p - file_->data())};
+    return true;
+  }
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }

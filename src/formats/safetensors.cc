@@ -196,6 +196,15 @@ const TensorView* SafetensorsSet::find_tensor(const std::string& name) const {
   return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
+bool SafetensorsSet::locate(const uint8_t* p, uint64_t n, FileLocation* out) const {
+  for (const auto& f : files_)
+    if (p >= f->data() && p + n <= f->data() + f->size()) {
+      *out = FileLocation{f->path(), static_cast<uint64_t>(p - f->data())};
+      return true;
+    }
+  return false;
+}
+
 const std::string& SafetensorsSet::file_of(const std::string& name) const {
   auto it = index_.find(name);
   return it == index_.end() ? path_ : files_[file_index_[it->second]]->path();

@@ -29,6 +29,7 @@ class SafetensorsSet : public TensorSet {
   const std::string& path() const override { return path_; }
   const std::vector<TensorView>& tensors() const override { return tensors_; }
   const TensorView* find_tensor(const std::string& name) const override;
+  bool locate(const uint8_t* p, uint64_t n, FileLocation* out) const override;
   // The __metadata__ of every shard, merged.
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // The shard file a tensor lives in (for error messages).

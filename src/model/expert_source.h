@@ -24,8 +24,16 @@ class ExpertSource {
   // out[i] = the weights of expert ids[i] of `layer`, i < n; valid until release(layer).
   virtual void acquire(int64_t layer, const int32_t* ids, int64_t n, const FfnWeights** out) = 0;
   virtual void release(int64_t layer) = 0;
-  // A hint: these experts of `layer` are likely needed soon (no-op when resident).
-  virtual void prefetch(int64_t layer, const int32_t* ids, int64_t n) {}
+  // The most experts of `layer` one acquire may hold (a cache's slots per layer); callers with
+  // more run them in turns of at most this many.
+  virtual int64_t capacity(int64_t layer) const { return INT64_MAX; }
+  // Whether the forward pass should predict the next layer's experts and call prefetch(), and
+  // how many experts beyond top-k to predict.
+  virtual bool wants_prediction() const { return false; }
+  virtual int64_t prediction_margin() const { return 0; }
+  // A hint: these experts of `layer` are likely needed soon, `likelihood[i]` the predicted
+  // probability of ids[i] (summed over the batch's tokens). No-op when resident.
+  virtual void prefetch(int64_t layer, const int32_t* ids, const float* likelihood, int64_t n) {}
   virtual ExpertSourceStats stats() const = 0;
 };
 

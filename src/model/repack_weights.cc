@@ -42,7 +42,7 @@ uint64_t mem_available_bytes() {
 }
 
 // Every matrix view that is only ever used through matmul (so a layout change is safe).
-std::vector<TensorView*> matmul_views(ModelWeights* w) {
+std::vector<TensorView*> matmul_views(ModelWeights* w, bool routed_experts) {
   std::vector<TensorView*> v;
   auto ffn = [&](FfnWeights& f) {
     v.push_back(&f.w1);
@@ -53,7 +53,8 @@ std::vector<TensorView*> matmul_views(ModelWeights* w) {
     for (TensorView* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3, &l.mla.wq, &l.mla.wq_a, &l.mla.wq_b,
                           &l.mla.wkv_a, &l.mla.wo})
       v.push_back(t);
-    for (FfnWeights& e : l.moe.experts) ffn(e);
+    if (routed_experts)
+      for (FfnWeights& e : l.moe.experts) ffn(e);
     ffn(l.moe.shared);
   };
   for (LayerWeights& l : w->layers) layer(l);
@@ -68,10 +69,14 @@ std::vector<TensorView*> matmul_views(ModelWeights* w) {
   return v;
 }
 
-bool eligible(const TensorView& t, const Kernels& k) {
+}  // namespace
+
+bool repack_eligible(const TensorView& t, const Kernels& k) {
   return t.valid() && t.layout == Layout::kPlain && has_rows8_layout(t.type) && k.qmatmul_r8(t.type) != nullptr &&
          t.rows() % 8 == 0 && t.cols() % 32 == 0 && t.rows() > 0;
 }
+
+namespace {
 
 // Drops the mapped pages wholly inside [p, p + n) (the file still holds them).
 void release_mapped(const uint8_t* p, uint64_t n) {
@@ -83,13 +88,13 @@ void release_mapped(const uint8_t* p, uint64_t n) {
 
 }  // namespace
 
-RepackReport repack_weights(ModelWeights* w, const Kernels& k, RepackMode mode, ThreadPool& pool) {
+RepackReport repack_weights(ModelWeights* w, const Kernels& k, RepackMode mode, ThreadPool& pool, bool routed_experts) {
   RepackReport r;
   r.mode = mode;
   // Distinct source matrices (a tied table appears twice) and the views that point at each.
   std::map<const uint8_t*, std::vector<TensorView*>> by_data;
-  for (TensorView* t : matmul_views(w))
-    if (eligible(*t, k)) by_data[t->data].push_back(t);
+  for (TensorView* t : matmul_views(w, routed_experts))
+    if (repack_eligible(*t, k)) by_data[t->data].push_back(t);
   for (const auto& [data, views] : by_data) {
     ++r.eligible;
     r.eligible_bytes += views.front()->nbytes;

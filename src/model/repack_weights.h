@@ -34,6 +34,12 @@ struct RepackReport {
   std::string skipped;    // why nothing was repacked, when eligible > 0 and tensors == 0
 };
 
-RepackReport repack_weights(ModelWeights* w, const Kernels& k, RepackMode mode, ThreadPool& pool);
+// Whether a kernel takes this matrix in the interleaved layout (so repacking it pays).
+bool repack_eligible(const TensorView& t, const Kernels& k);
+
+// routed_experts = false leaves the routed experts as they are (an expert cache repacks each one
+// as it loads it into a slot).
+RepackReport repack_weights(ModelWeights* w, const Kernels& k, RepackMode mode, ThreadPool& pool,
+                            bool routed_experts = true);
 
 }  // namespace moeinfer

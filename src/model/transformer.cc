@@ -61,6 +61,9 @@ RunState::RunState(const ModelConfig& c, int64_t b, int64_t max_ctx, int n_threa
     expert_count.resize(e.n_experts);
     active_experts.resize(e.n_experts);
     expert_views.resize(e.n_experts);
+    pred_ids.resize(e.n_experts);
+    pred_w.resize(e.n_experts);
+    pred_like.resize(e.n_experts);
     const int64_t routed_rows = b * e.n_experts_per_tok;
     xg.resize(sz(routed_rows, c.dim));
     yg.resize(sz(routed_rows, c.dim));
@@ -125,15 +128,18 @@ void prepare_batch(const ModelConfig& c, const ForwardBatch& b, RunState& s) {
 }
 
 void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
-                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b) {
+                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b,
+                   const LayerWeights* next) {
   const int64_t dim = c.dim, n = b.n;
   rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.attn_norm, n, dim, c.norm_eps);
   if (c.mla) mla_block(ctx, c, lw.mla, kv_layer, kv, s, b);
   else attention_block(ctx, c, lw, kv_layer, kv, s, b);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
+  if (next && ctx.experts && ctx.experts->wants_prediction()) predict_next_experts(ctx, c, *next, layer + 1, s, n);
   rmsnorm_rows(ctx.pool, s.xb.data(), s.x.data(), lw.ffn_norm, n, dim, c.norm_eps);
   if (is_moe) moe_block(ctx, c, lw.moe, layer, s, n);
   else ffn_block(ctx, c, lw, s, n);
+  if (s.n_pred > 0) flush_prediction(ctx, s);
   for (int64_t i = 0; i < n * dim; ++i) s.x[i] += s.out[i];
 }
 
@@ -145,7 +151,10 @@ void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights
     ScopedOp prof(OpKind::kEmbedding);
     for (int64_t t = 0; t < n; ++t) embedding_row(s.x.data() + t * dim, w.tok_embd, b.tokens[t]);
   }
-  for (int64_t l = 0; l < c.n_layers; ++l) layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, kv, s, b);
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights* next = l + 1 < c.n_layers && c.layer_is_moe(l + 1) ? &w.layers[l + 1] : nullptr;
+    layer_forward(ctx, c, w.layers[l], l, c.layer_is_moe(l), l, kv, s, b, next);
+  }
   if (hidden)  // every row's final hidden state after the output norm (MTP's input)
     for (int64_t t = 0; t < n; ++t)
       rmsnorm(hidden + t * dim, s.x.data() + t * dim, w.output_norm, dim, c.norm_eps);

@@ -96,6 +96,12 @@ struct RunState {
   std::vector<int64_t> expert_count;   // [n_experts]
   std::vector<int32_t> active_experts;  // [n_experts] ids with tokens this batch, ascending
   std::vector<const FfnWeights*> expert_views;  // [n_experts] their weights (ExpertSource)
+  // The next layer's predicted experts (ExpertSource::wants_prediction): per-token top-k + margin
+  // ids and weights, and each expert's summed probability over the batch.
+  std::vector<int32_t> pred_ids;   // [n_experts]
+  std::vector<float> pred_w;       // [n_experts]
+  std::vector<float> pred_like;    // [n_experts]
+  int64_t pred_layer = -1, n_pred = 0;  // a prediction not yet handed to prefetch()
   std::vector<float> xg;       // [B·top_k][dim] every active expert's gathered rows, expert after expert
   std::vector<float> yg;       // [B·top_k][dim] their outputs
   std::vector<float> moe_h1, moe_h3;  // [B·top_k·ffn_e + B·shared ffn] gate / up of the whole list
@@ -116,8 +122,10 @@ void forward(const ForwardContext& ctx, const ModelConfig& c, const ModelWeights
 
 // One transformer layer over s.x (in place): x += attn(rmsnorm(x)); x += ffn(rmsnorm(x)).
 // `layer` is the model layer (weights, expert sources); kv_layer selects the KV rows (the MTP
-// block uses its own store's layer 0).
+// block uses its own store's layer 0). next: the following layer when it is a MoE layer whose
+// experts the expert source wants predicted (ExpertSource::wants_prediction), else nullptr.
 void layer_forward(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& lw, int64_t layer,
-                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b);
+                   bool is_moe, int64_t kv_layer, const KvView& kv, RunState& s, const ForwardBatch& b,
+                   const LayerWeights* next = nullptr);
 
 }  // namespace moeinfer

@@ -170,6 +170,28 @@ void repack_rows8(DType t, const uint8_t* src, int64_t n_rows, int64_t cols, uin
   const uint64_t bb = block_bytes(t);
   const int64_t nb = cols / block_elems(t);
   const uint64_t row_bytes = bb * static_cast<uint64_t>(nb);
+  if (t == DType::kQ8_0 || t == DType::kQ4_0) {  // move_block_32 in 8-byte words (an expert cache repacks as it loads)
+    const int n_chunks = t == DType::kQ8_0 ? 4 : 2;
+    const uint64_t flip = t == DType::kQ8_0 ? 0x8080808080808080ull : 0;
+    for (int64_t g = 0; g < n_rows / 8; ++g) {
+      const uint8_t* s = src + static_cast<uint64_t>(g) * 8 * row_bytes;
+      uint8_t* d = dst + static_cast<uint64_t>(g) * 8 * row_bytes;
+      for (int64_t b = 0; b < nb; ++b) {
+        uint8_t* grp = d + static_cast<uint64_t>(b) * 8 * bb;
+        for (int j = 0; j < 8; ++j) {
+          const uint8_t* p = s + static_cast<uint64_t>(j) * row_bytes + static_cast<uint64_t>(b) * bb;
+          std::memcpy(grp + 2 * j, p, 2);
+          for (int k = 0; k < n_chunks; ++k) {
+            uint64_t v;
+            std::memcpy(&v, p + 2 + 8 * k, 8);
+            v ^= flip;
+            std::memcpy(grp + 16 + 64 * k + 8 * j, &v, 8);
+          }
+        }
+      }
+    }
+    return;
+  }
   uint8_t tmp[sizeof(BlockQ6_K)];
   for (int64_t g = 0; g < n_rows / 8; ++g) {
     const uint8_t* s = src + static_cast<uint64_t>(g) * 8 * row_bytes;

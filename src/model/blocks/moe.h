@@ -16,6 +16,17 @@ namespace moeinfer {
 // ctx.experts for that layer, the router and shared experts from w.
 void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer, RunState& s,
                int64_t n);
+// The predictor of an expert cache (ExpertSource::wants_prediction): applies the router of the
+// next MoE layer `next_layer` (weights `next`) to the residual stream s.x as it enters this
+// layer's FFN, normalized with the next layer's ffn_norm (the stream changes little from one layer
+// to the next), and hands the top-k + margin experts of each token, with their summed
+// probabilities, to ctx.experts->prefetch(), once this layer's own experts are acquired (so that
+// its demand loads go first: flush_prediction). Uses s.xg and s.router as scratch.
+void predict_next_experts(const ForwardContext& ctx, const ModelConfig& c, const LayerWeights& next,
+                          int64_t next_layer, RunState& s, int64_t n);
+// Hands a pending prediction to ctx.experts->prefetch() (moe_block calls it after its first
+// acquire; a dense layer's caller after its FFN).
+void flush_prediction(const ForwardContext& ctx, RunState& s);
 void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights& w, int64_t layer,
                          RunState& s, int64_t n);
 
