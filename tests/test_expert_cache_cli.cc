@@ -73,9 +73,33 @@ TEST(ExpertCacheCli, BenchJsonReportsTheCache) {
   EXPECT_GT(c["bytes_read_per_token"].get<double>(), 0.0);
   ASSERT_EQ(c["per_layer"].size(), 3u);
   EXPECT_EQ(c["per_layer"][0]["layer"], 1);
+  EXPECT_TRUE(j.at("accuracy").is_null());  // nothing lossy, nothing asked
   r = run_cli({"bench", "-m", kModel, "-p", "8", "-n", "8", "-r", "1", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(nlohmann::json::parse(r.out).at("expert_cache").is_null()) << r.out;
+}
+
+// Accuracy preservation: the exact cache agrees with itself; cache-aware routing is measured.
+TEST(ExpertCacheCli, BenchReportsAccuracyOfCacheAwareRouting) {
+  CliResult r = run_cli({"bench", "-m", kModel, "-p", "8", "-n", "8", "-r", "1", "--json", "--expert-slots", "2",
+                         "--accuracy-tokens", "16"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  nlohmann::json acc = nlohmann::json::parse(r.out).at("accuracy");
+  ASSERT_TRUE(acc.is_object()) << r.out;
+  EXPECT_EQ(acc["positions"], 16);
+  EXPECT_EQ(acc["top1_agreement"].get<double>(), 1.0);
+  EXPECT_LE(acc["mean_kl"].get<double>(), 1e-9);
+  r = run_cli({"bench", "-m", kModel, "-p", "8", "-n", "8", "-r", "1", "--json", "--expert-slots", "2",
+               "--cache-aware-routing", "1000"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  acc = j.at("accuracy");
+  ASSERT_TRUE(acc.is_object()) << r.out;
+  EXPECT_EQ(acc["positions"], 32);
+  EXPECT_GE(acc["top1_agreement"].get<double>(), 0.0);
+  EXPECT_LE(acc["top1_agreement"].get<double>(), 1.0);
+  EXPECT_GT(acc["mean_kl"].get<double>(), 0.0);  // every absent expert swapped for a resident one: lossy
+  EXPECT_EQ(j["cache_aware_routing"].get<double>(), 1000.0);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "convert/router_skew.h"
 #include "engine/expert_policy.h"
+#include "model/blocks/routing.h"
 
 namespace moeinfer {
 namespace {
@@ -105,6 +106,39 @@ TEST(RouterSkew, CalibratedBiasGivesThePopularity) {
     std::sort(sorted.rbegin(), sorted.rend());
     EXPECT_GT(std::accumulate(sorted.begin(), sorted.begin() + 16, 0.0) / 6.0, 0.6);
   }
+}
+
+}  // namespace
+}  // namespace moeinfer
+
+namespace moeinfer {
+namespace {
+
+TEST(CacheAwareRouting, ReplacesOnlyWithinTheToleranceAndRenormalizes) {
+  MoeConfig e;
+  e.n_experts = 6;
+  e.n_experts_per_tok = 2;
+  e.norm_topk_prob = true;
+  e.routed_scaling_factor = 2.0f;
+  const float scores[6] = {0.10f, 0.30f, 0.25f, 0.05f, 0.28f, 0.02f};
+  auto resident = [](int32_t x) { return x == 0 || x == 2 || x == 4; };
+  // chosen: 1 (0.30, absent) and 4 (0.28, resident)
+  int32_t ids[2] = {1, 4};
+  float w[2] = {0, 0};
+  EXPECT_EQ(substitute_resident(e, scores, nullptr, 0.01f, resident, ids, w), 0);  // 2 is 0.05 below
+  EXPECT_EQ(ids[0], 1);
+  EXPECT_EQ(substitute_resident(e, scores, nullptr, 0.06f, resident, ids, w), 1);
+  EXPECT_EQ(ids[0], 2);  // the best resident one not already chosen
+  EXPECT_EQ(ids[1], 4);
+  EXPECT_NEAR(w[0], 2.0f * 0.25f / 0.53f, 1e-6);
+  EXPECT_NEAR(w[1], 2.0f * 0.28f / 0.53f, 1e-6);
+  // with a bias, the selection score decides; the weights stay unbiased
+  const float bias[6] = {0.5f, 0, 0, 0, 0, 0};
+  int32_t ids2[2] = {1, 3};
+  EXPECT_EQ(substitute_resident(e, scores, bias, 0.0f, resident, ids2, w), 2);
+  EXPECT_EQ(ids2[0], 0);  // 0.6 selection score
+  EXPECT_EQ(ids2[1], 4);
+  EXPECT_NEAR(w[0], 2.0f * 0.10f / 0.38f, 1e-6);
 }
 
 }  // namespace

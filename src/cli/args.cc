@@ -131,6 +131,9 @@ std::vector<OptSpec> model_run_options() {
        "model larger than it keeps its routed experts in an expert cache"},
       {"--expert-slots", "", "N", "expert cache slots per MoE layer (forces the cache; default: from --mem-budget)"},
       {"--expert-policy", "", "P", "expert cache eviction: lfu (decayed frequency, default), lru, predicted"},
+      {"--cache-aware-routing", "", "T",
+       "lossy, off by default: under the expert cache, a chosen expert that is not resident is replaced by a resident "
+       "one whose router score is within T of it"},
       {"--prefetch", "", "MODE",
        "expert cache read-ahead of the predicted next-layer experts: auto (while it pays, default), on, off (no "
        "predictor either)"},

@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/profiler.h"
 #include "base/json_writer.h"
+#include "cli/bench_accuracy.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "model/model_stats.h"
@@ -166,6 +167,9 @@ int cmd_bench(int argc, char** argv) {
       {"--sweep", "", "", "also measure prefill at 32, 64, 128, ... up to -p tokens"},
       {"--bw-gib", "", "N", "size of the bandwidth probe's buffer in GiB (default 1)"},
       {"--profile", "", "", "time per op kind (matmul, attention, norms, ...) for prefill and decode"},
+      {"--accuracy-tokens", "", "N",
+       "positions compared against the exact configuration of the same file (top-1 agreement, mean KL); default 32 "
+       "with --cache-aware-routing, else 0"},
       {"--batch", "", "B", "sequences run together (default 1): B prompts of -p tokens are prefilled, and B "
                            "sequences decode -n steps together from an empty cache; tok/s are totals over all"},
   };
@@ -259,7 +263,17 @@ int cmd_bench(int argc, char** argv) {
   double decode_seconds = 0.0;
   std::vector<double> paired_bw, paired_ratio;
   uint64_t rss = 0;
-  const uint64_t bw_bytes = static_cast<uint64_t>(a.integer("--bw-gib", 1, 1, 64)) << 30;
+  uint64_t bw_bytes = static_cast<uint64_t>(a.integer("--bw-gib", 1, 1, 64)) << 30;
+  {  // the probe's buffer counts against the memory budget too: what the placement left over
+    const Placement& pl = rt.placement;
+    const uint64_t used = pl.pinned_bytes + pl.expert_bytes + pl.reserve_bytes;
+    const uint64_t room = pl.budget > used ? pl.budget - used : 0;
+    if (!cache && room < bw_bytes) {
+      bw_bytes = std::max<uint64_t>(room / 2, uint64_t{64} << 20);
+      std::fprintf(stderr, "moeinfer: note: the bandwidth probe reads %llu MiB to stay within the memory budget\n",
+                   static_cast<unsigned long long>(bw_bytes >> 20));
+    }
+  }
   const ModelStats st = compute_stats(m);
   // Weights read per decode step (the KV cache read, n/2 positions on average, is reported apart).
   const uint64_t bytes_per_token = st.weight_bytes_per_token;
@@ -300,6 +314,19 @@ int cmd_bench(int argc, char** argv) {
     }
     prof_decode.seconds = Profiler::seconds();
     Profiler::reset();
+  }
+  // Accuracy preservation: the lossy configuration against the exact one (cache-aware routing off).
+  const float tolerance = cache ? cache->routing_tolerance() : 0.0f;
+  const int64_t acc_tokens = a.integer("--accuracy-tokens", tolerance > 0 ? 32 : 0, 0, 1 << 16);
+  AccuracyResult accuracy;
+  if (acc_tokens > 0) {
+    RunnerOptions ao = ro;
+    ao.max_batch = std::min<int64_t>(std::max<int64_t>(n_prompt, 1), 512);
+    if (ao.context < std::max<int64_t>(n_prompt, 1) + acc_tokens) ao.context = std::max<int64_t>(n_prompt, 1) + acc_tokens;
+    const std::vector<int32_t> prompt = bench_tokens(std::max<int64_t>(n_prompt, 1), nv);
+    accuracy = measure_accuracy(
+        rt, ao, prompt, acc_tokens, [&] { if (cache) cache->set_routing_tolerance(0.0f); },
+        [&] { if (cache) cache->set_routing_tolerance(tolerance); });
   }
   if (cache) {
     cache_stats = cache->cache_stats().since(cache_before);
@@ -342,6 +369,14 @@ int cmd_bench(int argc, char** argv) {
       if (prof_decode.tokens > 0) profile_json(j, "profile_decode", prof_decode);
     }
     expert_cache_json(j, rt, cache_stats, prof_decode.tokens, decode_seconds);
+    j.key("cache_aware_routing").value(static_cast<double>(tolerance));
+    j.key("accuracy");
+    if (accuracy.positions > 0) {
+      j.begin_object().key("positions").value(accuracy.positions).key("top1_agreement").value(accuracy.top1_agreement);
+      j.key("mean_kl").value(accuracy.mean_kl).key("against").value("the exact configuration of the same file").end_object();
+    } else {
+      j.null();
+    }
     j.key("peak_rss_bytes").value(rss).key("isa").value(isa_name(rt.kernels->isa()));
     j.key("threads").value(int64_t{rt.pool->size()});
     // jobs the pool ran on one thread because a worker kept being preempted (another process on its core)
@@ -374,6 +409,10 @@ int cmd_bench(int argc, char** argv) {
               rt.repack.skipped.c_str());
   std::printf("memory     peak RSS %.1f MiB\n", rss / 1048576.0);
   if (cache) print_expert_cache(rt, cache_stats, prof_decode.tokens);
+  if (accuracy.positions > 0)
+    std::printf("accuracy   %lld positions against the exact configuration: top-1 agreement %.3f, mean KL %.3g%s\n",
+                static_cast<long long>(accuracy.positions), accuracy.top1_agreement, accuracy.mean_kl,
+                tolerance > 0 ? " (--cache-aware-routing)" : "");
   if (profile && prof_prefill.tokens > 0) print_profile("prefill", prof_prefill);
   if (profile && prof_decode.tokens > 0) print_profile("decode", prof_decode);
   return 0;

@@ -89,7 +89,10 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp, int64_t k
     eo.prefetch = prefetch == "on"    ? ExpertCacheOptions::Prefetch::kOn
                   : prefetch == "off" ? ExpertCacheOptions::Prefetch::kOff
                                       : ExpertCacheOptions::Prefetch::kAuto;
+    eo.cache_aware_routing = static_cast<float>(a.number("--cache-aware-routing", 0.0, 0.0, 1e6));
     rt.experts = std::make_unique<ExpertCache>(*rt.model, *rt.kernels, eo);
+  } else if (a.has("--cache-aware-routing")) {
+    std::fprintf(stderr, "moeinfer: note: --cache-aware-routing has no effect: every expert is resident\n");
   }
   if (rt.placement.moe_layers > 0 || a.has("--mem-budget"))
     std::fprintf(stderr, "moeinfer: %s\n", rt.placement.describe(expert_policy_name(policy)).c_str());

@@ -106,6 +106,7 @@ ExpertCache::ExpertCache(const Model& model, const Kernels& kernels, const Exper
   if (!c.moe) throw Error(model.path(), "experts", "the model has no routed experts to cache");
   slots_ = std::max<int64_t>(1, std::min(o.slots, c.moe->n_experts));
   margin_ = o.prefetch_margin >= 0 ? o.prefetch_margin : c.moe->n_experts_per_tok / 2;
+  tolerance_.store(std::max(0.0f, o.cache_aware_routing));
   const ModelWeights& w = model.weights();
   layer_index_.assign(w.layers.size() + w.mtp.size(), -1);
   for (size_t li = 0; li < w.layers.size(); ++li) {
@@ -361,6 +362,14 @@ void ExpertCache::prefetch(int64_t layer, const int32_t* ids, const float* likel
     prefetch_.push_back(Job{&L, si, s.gen});
     work_cv_.notify_one();
   }
+}
+
+bool ExpertCache::resident(int64_t layer, int32_t expert) const {
+  if (layer < 0 || layer >= static_cast<int64_t>(layer_index_.size()) || layer_index_[layer] < 0) return true;
+  const Layer& L = *layers_[layer_index_[layer]];
+  std::lock_guard<std::mutex> lk(mu_);
+  const int32_t si = L.where[expert];
+  return si >= 0 && L.slots[si].state == SlotState::kReady;
 }
 
 ExpertSourceStats ExpertCache::stats() const {

@@ -13,6 +13,7 @@
 //    neither charges nor thrashes it), then repack or copy them into the slot. A short read or an
 //    I/O error is an Error naming the file and tensor.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -40,6 +41,7 @@ struct ExpertCacheOptions {
   // (most prefetched experts get used; re-tried every 32 steps); kOff never.
   enum class Prefetch { kOff, kAuto, kOn } prefetch = Prefetch::kAuto;
   bool direct_io = true;                 // O_DIRECT when the file system allows it
+  float cache_aware_routing = 0.0f;      // lossy, > 0: routing prefers resident experts within this score
 };
 
 struct ExpertLayerStats {
@@ -85,6 +87,10 @@ class ExpertCache final : public ExpertSource {
   int64_t prediction_margin() const override { return margin_; }
   void prefetch(int64_t layer, const int32_t* ids, const float* likelihood, int64_t n) override;
   ExpertSourceStats stats() const override;
+  float routing_tolerance() const override { return tolerance_.load(); }
+  // Turns cache-aware routing on (> 0) or off (0) between forward passes (bench's accuracy check).
+  void set_routing_tolerance(float t) { tolerance_.store(t); }
+  bool resident(int64_t layer, int32_t expert) const override;
 
   ExpertCacheStats cache_stats() const;
   const ExpertCacheOptions& options() const { return opts_; }
@@ -154,6 +160,7 @@ class ExpertCache final : public ExpertSource {
   const Kernels& kernels_;
   ExpertCacheOptions opts_;
   int64_t slots_ = 0, margin_ = 0;
+  std::atomic<float> tolerance_{0.0f};
   uint64_t arena_bytes_ = 0;
   std::vector<File> files_;
   std::vector<std::unique_ptr<Layer>> layers_;

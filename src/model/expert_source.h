@@ -34,6 +34,11 @@ class ExpertSource {
   // A hint: these experts of `layer` are likely needed soon, `likelihood[i]` the predicted
   // probability of ids[i] (summed over the batch's tokens). No-op when resident.
   virtual void prefetch(int64_t layer, const int32_t* ids, const float* likelihood, int64_t n) {}
+  // Lossy, off unless > 0 (--cache-aware-routing T): a selected expert that is not resident may be
+  // replaced by a resident one whose selection score is within T of it (model/blocks/routing.h
+  // substitute_resident).
+  virtual float routing_tolerance() const { return 0.0f; }
+  virtual bool resident(int64_t layer, int32_t expert) const { return true; }
   virtual ExpertSourceStats stats() const = 0;
 };
 

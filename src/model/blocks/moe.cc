@@ -34,10 +34,13 @@ const float* router_bias(const MoeWeights& w, const MoeConfig& e, RunState& s) {
 }
 
 // Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
-void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, RunState& s, int64_t n) {
+void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, int64_t layer, RunState& s,
+                 int64_t n) {
   ScopedOp prof(OpKind::kRouting);
   matmul1(ctx, s, w.gate, s.xb.data(), n, s.router.data());
   const float* bias = router_bias(w, e, s);
+  const ExpertSource& src = expert_source(ctx);
+  const float tolerance = src.routing_tolerance();
   for (int64_t t = 0; t < n; ++t) {
     float* sc = s.router.data() + t * e.n_experts;
     if (e.scoring == MoeScoring::kSigmoid) {
@@ -47,6 +50,9 @@ void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights
     }
     route_experts(e, sc, bias, s.route_ids.data() + t * e.n_experts_per_tok, s.route_w.data() + t * e.n_experts_per_tok,
                   s.route_scratch.data());
+    if (tolerance > 0.0f)
+      substitute_resident(e, sc, bias, tolerance, [&](int32_t x) { return src.resident(layer, x); },
+                          s.route_ids.data() + t * e.n_experts_per_tok, s.route_w.data() + t * e.n_experts_per_tok);
   }
 }
 
@@ -73,7 +79,7 @@ void moe_block(const ForwardContext& ctx, const ModelConfig& c, const MoeWeights
                int64_t n) {
   const MoeConfig& e = *c.moe;
   const int64_t dim = c.dim, k = e.n_experts_per_tok, B = s.max_batch, fe = e.expert_ffn_dim;
-  route_batch(ctx, e, w, s, n);
+  route_batch(ctx, e, w, layer, s, n);
   // Group tokens by expert.
   for (int64_t x = 0; x < e.n_experts; ++x) s.expert_count[x] = 0;
   for (int64_t t = 0; t < n; ++t)
@@ -195,7 +201,7 @@ void moe_block_per_token(const ForwardContext& ctx, const ModelConfig& c, const 
                          RunState& s, int64_t n) {
   const MoeConfig& e = *c.moe;
   const int64_t dim = c.dim, k = e.n_experts_per_tok;
-  route_batch(ctx, e, w, s, n);
+  route_batch(ctx, e, w, layer, s, n);
   std::memset(s.moe_acc.data(), 0, n * dim * sizeof(float));
   ExpertSource& src = expert_source(ctx);
   for (int64_t t = 0; t < n; ++t)
