@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "base/error.h"
 #include "base/thread_pool.h"
 #include "engine/expert_cache.h"
 #include "engine/sampler.h"
@@ -127,6 +129,59 @@ std::vector<CacheCase> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ExpertCacheGolden, ::testing::ValuesIn(cases()), case_name);
+
+}  // namespace
+}  // namespace moeinfer
+
+namespace moeinfer {
+namespace {
+
+// The cache's bookkeeping on a scripted trace through one layer, 2 slots, no read-ahead: which
+// acquires hit and which miss follows from the policy alone.
+TEST(ExpertCacheTrace, HitsAndMissesFollowThePolicy) {
+  auto m = Model::load(test::data_path("gguf/tiny-deepseek-v3.gguf"));
+  Kernels k(best_isa());
+  struct Want {
+    ExpertPolicy policy;
+    uint64_t hits, misses;
+  };
+  // trace: {0,1} {0} {2} {1} {0} {0} {2} {1}
+  // lru: M M | H | M (evicts 1) | M (evicts 0) | M (evicts 2) | H | M (evicts 1) | M (evicts 0)      -> 2 hits
+  // lfu (decay 0.9): 0 is used most; after {2}: {0,2}; {1}: evicts 2 -> {0,1}; {0} H; {0} H; {2}: evicts 1 ->
+  //   {0,2}; {1}: evicts 2 -> {0,1}                                                               -> 3 hits
+  for (const Want& w : {Want{ExpertPolicy::kLru, 2, 7}, Want{ExpertPolicy::kLfu, 3, 6}}) {
+    ExpertCacheOptions o;
+    o.slots = 2;
+    o.policy = w.policy;
+    o.predict = false;
+    o.prefetch = ExpertCacheOptions::Prefetch::kOff;
+    ExpertCache cache(*m, k, o);
+    const std::vector<std::vector<int32_t>> trace = {{0, 1}, {0}, {2}, {1}, {0}, {0}, {2}, {1}};
+    std::vector<const FfnWeights*> out(2);
+    for (const auto& ids : trace) {
+      cache.acquire(1, ids.data(), static_cast<int64_t>(ids.size()), out.data());
+      for (size_t i = 0; i < ids.size(); ++i)  // the slot holds that expert's bytes
+        EXPECT_EQ(std::memcmp(out[i]->w2.data, m->weights().layers[1].moe.experts[ids[i]].w2.data,
+                              m->weights().layers[1].moe.experts[ids[i]].w2.nbytes),
+                  0);
+      cache.release(1);
+    }
+    const ExpertCacheStats st = cache.cache_stats();
+    ASSERT_EQ(st.layers.size(), 3u);
+    EXPECT_EQ(st.layers[0].layer, 1);
+    EXPECT_EQ(st.layers[0].requests, 9u) << expert_policy_name(w.policy);
+    EXPECT_EQ(st.layers[0].hits, w.hits) << expert_policy_name(w.policy);
+    EXPECT_EQ(st.layers[0].misses, w.misses) << expert_policy_name(w.policy);
+    EXPECT_EQ(st.layers[0].loads, w.misses);
+    EXPECT_EQ(st.layers[1].requests, 0u);
+    // three experts cannot be held by two slots at once
+    const int32_t three[3] = {0, 1, 2};
+    const FfnWeights* o3[3];
+    EXPECT_THROW(cache.acquire(1, three, 3, o3), Error);
+    EXPECT_EQ(cache.capacity(1), 2);
+    EXPECT_EQ(cache.capacity(0), INT64_MAX);  // the dense layer holds no experts
+  }
+}
 
 }  // namespace
 }  // namespace moeinfer

@@ -315,7 +315,16 @@ int cmd_bench(int argc, char** argv) {
     prof_decode.seconds = Profiler::seconds();
     Profiler::reset();
   }
-  // Accuracy preservation: the lossy configuration against the exact one (cache-aware routing off).
+  if (cache) {
+    cache_stats = cache->cache_stats().since(cache_before);
+    if (n_gen == 0) rss = peak_rss_bytes();
+  } else if (!probe) {  // no decode test: the bandwidth alone, best of five passes
+    rss = peak_rss_bytes();
+    std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
+    paired_bw.push_back(measure_read_bandwidth(*rt.pool, rt.kernels->isa(), bw_bytes));
+  }
+  // Accuracy preservation: the lossy configuration against the exact one (cache-aware routing off),
+  // after the cache's figures were taken.
   const float tolerance = cache ? cache->routing_tolerance() : 0.0f;
   const int64_t acc_tokens = a.integer("--accuracy-tokens", tolerance > 0 ? 32 : 0, 0, 1 << 16);
   AccuracyResult accuracy;
@@ -327,14 +336,6 @@ int cmd_bench(int argc, char** argv) {
     accuracy = measure_accuracy(
         rt, ao, prompt, acc_tokens, [&] { if (cache) cache->set_routing_tolerance(0.0f); },
         [&] { if (cache) cache->set_routing_tolerance(tolerance); });
-  }
-  if (cache) {
-    cache_stats = cache->cache_stats().since(cache_before);
-    if (n_gen == 0) rss = peak_rss_bytes();
-  } else if (!probe) {  // no decode test: the bandwidth alone, best of five passes
-    rss = peak_rss_bytes();
-    std::fprintf(stderr, "moeinfer: measuring read bandwidth with %d threads...\n", rt.pool->size());
-    paired_bw.push_back(measure_read_bandwidth(*rt.pool, rt.kernels->isa(), bw_bytes));
   }
   probe.reset();
   const double bw = paired_bw.empty() ? 0.0 : spread(paired_bw).median;
