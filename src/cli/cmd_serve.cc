@@ -62,7 +62,7 @@ int cmd_serve(int argc, char** argv) {
   so.api_key = a.str("--api-key");
   if (so.api_key.empty())
     if (const char* k = std::getenv("MOEINFER_API_KEY")) so.api_key = k;
-  Runtime rt = open_runtime(a, false);
+  Runtime rt = open_runtime(a, false, false, 0, so.max_parallel);  // the budget holds every slot's KV
   const Model& m = *rt.model;
   so.model_name = a.str("--alias", base_name(m.path()));
   std::unique_ptr<ChatTemplate> tmpl;

@@ -43,7 +43,7 @@ std::string default_model_path() {
   throw Error(rel, "", "the shipped model was not found next to the executable or in the source tree; pass -m MODEL");
 }
 
-Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp, int64_t kv_positions) {
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp, int64_t kv_positions, int64_t kv_sequences) {
   Runtime rt;
   std::string path = a.str("--model");
   if (path.empty()) {
@@ -74,8 +74,8 @@ Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp, int64_t k
     throw UsageError("--prefetch", "expected auto, on or off, got '" + prefetch + "'");
   const int64_t trained = rt.model->config().context_length > 0 ? rt.model->config().context_length : 4096;
   pr.kv_positions = kv_positions > 0 ? kv_positions
-                    : a.has("--ctx") ? a.integer("--ctx", 0, 0, int64_t{1} << 24)
-                                     : std::min<int64_t>(trained, 4096);
+                    : std::max<int64_t>(1, kv_sequences) * (a.has("--ctx") ? a.integer("--ctx", 0, 0, int64_t{1} << 24)
+                                                                           : std::min<int64_t>(trained, 4096));
   pr.mla_absorbed = session_mla_absorbed(a);
   rt.placement = plan_placement(*rt.model, pr);
   rt.repack = repack_weights(&rt.model->mutable_weights(), *rt.kernels, repack, *rt.pool, !rt.placement.cache);

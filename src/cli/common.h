@@ -40,8 +40,9 @@ std::string default_model_path();
 // Loads -m (or the shipped model when allow_default), selects kernels (--isa / MOEINFER_ISA),
 // starts the thread pool (-t) and places the weights under the memory budget (--mem-budget,
 // --expert-slots, --expert-policy, --prefetch). kv_positions: the positions the run's KV store
-// is expected to reach (all sequences), for the budget; 0 = --ctx, else up to 4096.
-Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false, int64_t kv_positions = 0);
+// is expected to reach (all sequences), for the budget; 0 = kv_sequences x (--ctx, else up to 4096).
+Runtime open_runtime(const Args& a, bool allow_default, bool load_mtp = false, int64_t kv_positions = 0,
+                     int64_t kv_sequences = 1);
 
 // --mla absorbed|naive (default absorbed); throws UsageError on other values.
 bool session_mla_absorbed(const Args& a);
