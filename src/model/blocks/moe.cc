@@ -33,6 +33,15 @@ const float* router_bias(const MoeWeights& w, const MoeConfig& e, RunState& s) {
   return b;
 }
 
+// Router logits to scores, in place: sigmoid or softmax over the routed experts.
+void score_experts(const MoeConfig& e, float* sc) {
+  if (e.scoring == MoeScoring::kSigmoid) {
+    for (int64_t i = 0; i < e.n_experts; ++i) sc[i] = 1.0f / (1.0f + std::exp(-sc[i]));
+  } else {
+    softmax(sc, e.n_experts);
+  }
+}
+
 // Router: scores [n][E] after sigmoid/softmax, then top-k ids and weights per token.
 void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights& w, int64_t layer, RunState& s,
                  int64_t n) {
@@ -43,11 +52,7 @@ void route_batch(const ForwardContext& ctx, const MoeConfig& e, const MoeWeights
   const float tolerance = src.routing_tolerance();
   for (int64_t t = 0; t < n; ++t) {
     float* sc = s.router.data() + t * e.n_experts;
-    if (e.scoring == MoeScoring::kSigmoid) {
-      for (int64_t i = 0; i < e.n_experts; ++i) sc[i] = 1.0f / (1.0f + std::exp(-sc[i]));
-    } else {
-      softmax(sc, e.n_experts);
-    }
+    score_experts(e, sc);
     route_experts(e, sc, bias, s.route_ids.data() + t * e.n_experts_per_tok, s.route_w.data() + t * e.n_experts_per_tok,
                   s.route_scratch.data());
     if (tolerance > 0.0f)
@@ -173,11 +178,7 @@ void predict_next_experts(const ForwardContext& ctx, const ModelConfig& c, const
   for (int64_t x = 0; x < e.n_experts; ++x) s.pred_like[x] = 0.0f;
   for (int64_t t = 0; t < n; ++t) {
     float* sc = s.router.data() + t * e.n_experts;
-    if (e.scoring == MoeScoring::kSigmoid) {
-      for (int64_t i = 0; i < e.n_experts; ++i) sc[i] = 1.0f / (1.0f + std::exp(-sc[i]));
-    } else {
-      softmax(sc, e.n_experts);
-    }
+    score_experts(e, sc);
     route_experts(wide, sc, bias, s.pred_ids.data(), s.pred_w.data(), s.route_scratch.data());
     for (int64_t j = 0; j < wide.n_experts_per_tok; ++j) s.pred_like[s.pred_ids[j]] += std::max(s.pred_w[j], 1e-6f);
   }
