@@ -153,6 +153,9 @@ ExpertCache::ExpertCache(const Model& model, const Kernels& kernels, const Exper
     L->slots.resize(static_cast<size_t>(ns));
     L->where.assign(static_cast<size_t>(ne), -1);
     L->predicted.assign(static_cast<size_t>(ne), 0);
+    L->want.assign(static_cast<size_t>(ne), 0);
+    L->candidates.reserve(static_cast<size_t>(ns));
+    L->order.reserve(static_cast<size_t>(ne));
     layer_index_[li] = static_cast<int32_t>(layers_.size());
     layers_.push_back(std::move(L));
   }
@@ -191,7 +194,8 @@ int64_t ExpertCache::capacity(int64_t layer) const {
 
 int32_t ExpertCache::pick_victim(Layer& L, const std::vector<uint8_t>* keep) {
   // An empty (or failed) slot first, then the policy's choice among loaded, unpinned experts.
-  std::vector<int32_t> cand;
+  std::vector<int32_t>& cand = L.candidates;
+  cand.clear();
   for (size_t i = 0; i < L.slots.size(); ++i) {
     const Slot& s = L.slots[i];
     if (s.pins > 0) continue;
@@ -234,7 +238,8 @@ void ExpertCache::acquire(int64_t layer, const int32_t* ids, int64_t n, const Ff
     throw Error(model_.path(), "expert cache", "more experts asked for at once than the layer has slots");
   ++L.stats.steps;
   L.policy.step();
-  std::vector<uint8_t> want(L.where.size(), 0);
+  std::vector<uint8_t>& want = L.want;
+  std::fill(want.begin(), want.end(), 0);
   for (int64_t i = 0; i < n; ++i) want[ids[i]] = 1;
   if (L.has_prediction) {  // score the prediction made for this step
     for (int64_t i = 0; i < n; ++i) L.stats.pred_hits += L.predicted[ids[i]];
@@ -341,7 +346,8 @@ void ExpertCache::prefetch(int64_t layer, const int32_t* ids, const float* likel
     L.useful = 0.5;  // one more round decides
   }
   // Most likely first, at most as many as there are slots.
-  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::vector<int64_t>& order = L.order;
+  order.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return likelihood[a] > likelihood[b]; });
   // Only the most likely ones are read ahead (top-k for one token): the margin is scored for

@@ -129,6 +129,9 @@ class ExpertCache final : public ExpertSource {
     std::vector<int32_t> where;        // [n_experts] slot or -1
     std::vector<int32_t> pinned;       // slots pinned by the current acquire
     std::vector<uint8_t> predicted;    // [n_experts] the latest prediction, not yet scored
+    std::vector<uint8_t> want;         // [n_experts] scratch: the experts of the current acquire
+    std::vector<int32_t> candidates;   // scratch: eviction candidates
+    std::vector<int64_t> order;        // scratch: predictions by likelihood
     int64_t n_predicted = 0;
     bool has_prediction = false;
     EvictionPolicy policy;
