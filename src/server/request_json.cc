@@ -43,8 +43,8 @@ Json parse_request_body(const std::string& body) {
   Json j;
   try {
     j = Json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    // nlohmann's message names the byte offset and the problem (including invalid UTF-8)
+  } catch (const nlohmann::json::exception& e) {
+    // nlohmann's message names the byte offset and the problem (invalid UTF-8, a number out of range)
     throw ApiError(400, std::string("the request body is not valid JSON: ") + e.what());
   }
   if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");

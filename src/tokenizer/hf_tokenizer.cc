@@ -30,7 +30,7 @@ Json parse_json_file(const std::string& path) {
   const std::string text = read_file_maybe_gzip(path, kMaxTokenizerBytes);
   try {
     return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse errors, and numbers out of range (out_of_range.406)
     throw Error(path, "", std::string("expected valid JSON: ") + e.what());
   }
 }
