@@ -70,11 +70,15 @@ TEST(RouterSkew, TargetIsCappedZipf) {
   EXPECT_NEAR(std::accumulate(t.begin(), t.end(), 0.0), 6.0, 1e-9);
   for (size_t i = 0; i < t.size(); ++i) {
     EXPECT_LE(t[i], 1.0 + 1e-12);
-    if (i > 0) EXPECT_LE(t[i], t[i - 1] + 1e-12);
+    if (i > 0) {
+      EXPECT_LE(t[i], t[i - 1] + 1e-12);
+    }
   }
   EXPECT_DOUBLE_EQ(t[0], 1.0);  // 6 / H(64) = 1.26 > 1: capped
   for (size_t i = 2; i + 1 < t.size(); ++i)
-    if (t[i] < 1.0) EXPECT_NEAR(t[i] / t[i + 1], static_cast<double>(i + 2) / static_cast<double>(i + 1), 1e-9);
+    if (t[i] < 1.0) {
+      EXPECT_NEAR(t[i] / t[i + 1], static_cast<double>(i + 2) / static_cast<double>(i + 1), 1e-9);
+    }
   const std::vector<double> flat = zipf_target(rank, 6, 0.0);
   for (double v : flat) EXPECT_NEAR(v, 6.0 / 64, 1e-12);
   const std::vector<int64_t> perm = skew_ranking(64, 7, 3);
