@@ -28,6 +28,46 @@ void expect_clear_error(const std::vector<std::string>& args, const std::string&
   EXPECT_LT(s, 10.0);
 }
 
+// A GGUF of one metadata key holding an array: `elem` type id, `count` elements, each `elem_bytes`
+// of zeros in the file (a nested array element: its own type u32 + count u64 of zero).
+void write_array_gguf(const std::string& path, uint32_t elem, uint64_t count, size_t elem_bytes) {
+  std::ofstream f(path, std::ios::binary);
+  auto put = [&](const auto& v) { f.write(reinterpret_cast<const char*>(&v), sizeof v); };
+  f.write("GGUF", 4);
+  put(uint32_t{3});
+  put(uint64_t{0});  // tensors
+  put(uint64_t{1});  // key/values
+  const std::string key = "general.bomb";
+  put(uint64_t{key.size()});
+  f.write(key.data(), static_cast<std::streamsize>(key.size()));
+  put(uint32_t{9});  // array
+  put(elem);
+  put(count);
+  const std::vector<char> zeros(1 << 20, 0);
+  for (uint64_t left = count * elem_bytes; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, zeros.size()));
+    f.write(zeros.data(), static_cast<std::streamsize>(n));
+    left -= n;
+  }
+}
+
+// Metadata arrays cost at most 64 MiB + 4 bytes per file byte in memory: a 24 MB byte array
+// (8 bytes each in memory) and 2 M empty nested arrays (24 MB in the file, ~200 bytes each in
+// memory) are refused instead of taking 200 MB and 400 MB.
+TEST(BoundedCounts, MetadataArraysCostBoundedMemory) {
+  const TempDir td;
+  const std::string bytes = td.path + "/bytes.gguf", nested = td.path + "/nested.gguf";
+  write_array_gguf(bytes, 0, 24u << 20, 1);
+  write_array_gguf(nested, 9, 2u << 20, 12);
+  expect_clear_error({"info", "-m", bytes}, bytes, "general.bomb");
+  expect_clear_error({"info", "-m", nested}, nested, "general.bomb");
+  // A byte array of 1 MB is fine (it is no model's metadata, but not harmful).
+  const std::string small = td.path + "/small.gguf";
+  write_array_gguf(small, 0, 1u << 20, 1);
+  const CliResult r = run_cli({"info", "-m", small});
+  EXPECT_EQ(r.err.find("MiB in memory"), std::string::npos) << r.err;
+}
+
 TEST(BoundedCounts, GgufBlockCountBeyondItsTensors) {
   const std::string dir = temp_dir();
   for (uint32_t n : {2000000u, 4294967295u}) {

@@ -34,6 +34,21 @@ class Cursor {
     return v;
   }
 
+  // Metadata held in memory is bounded by what the file spends on it: at most 64 MiB plus 4 bytes
+  // for every byte of metadata read (strings, and integer arrays of 2 bytes or more, stay under
+  // that; a byte array costs 8 per element and a nested array ~200 per 12 bytes in the file, so a
+  // small file cannot make the reader allocate gigabytes). `ahead` is what the values being sized
+  // will consume from the file.
+  void charge(uint64_t bytes, uint64_t ahead, const std::string& field) {
+    constexpr uint64_t kSlack = uint64_t{64} << 20;
+    memory_ += bytes;
+    if (memory_ > kSlack + 4 * (off_ + ahead))
+      throw Error(path_, field,
+                  "the metadata would take " + std::to_string(memory_ >> 20) + " MiB in memory for " +
+                      std::to_string((off_ + ahead) >> 20) + " MiB of the file (more than 64 MiB + 4x): arrays this "
+                      "large are not model metadata");
+  }
+
   std::string read_string(const std::string& field) {
     uint64_t n = read<uint64_t>(field + " (string length)");
     if (n > remaining())
@@ -49,6 +64,7 @@ class Cursor {
   const uint8_t* data_;
   uint64_t size_;
   uint64_t off_ = 0;
+  uint64_t memory_ = 0;  // bytes of parsed metadata held (charge)
   const std::string& path_;
 };
 
@@ -119,18 +135,25 @@ void read_value(Cursor& c, GgufType type, GgufValue* v, const std::string& field
       GgufValue probe;
       probe.type = v->elem_type;
       if (v->elem_type == GgufType::kString) {
+        c.charge(n * sizeof(std::string), need, field);
         v->strs.reserve(n);
-        for (uint64_t k = 0; k < n; ++k) v->strs.push_back(c.read_string(field));
+        for (uint64_t k = 0; k < n; ++k) {
+          v->strs.push_back(c.read_string(field));
+          if (v->strs.back().size() > 15) c.charge(v->strs.back().size() + 1, 0, field);  // beyond the SSO buffer
+        }
       } else if (v->elem_type == GgufType::kArray) {
+        c.charge(n * sizeof(GgufValue), need, field);
         v->items.resize(n);
         for (uint64_t k = 0; k < n; ++k) read_value(c, v->elem_type, &v->items[k], field, path, depth + 1);
       } else if (probe.is_float()) {
+        c.charge(n * sizeof(double), need, field);
         v->floats.resize(n);
         for (uint64_t k = 0; k < n; ++k) {
           read_value(c, v->elem_type, &probe, field, path, depth + 1);
           v->floats[k] = probe.f;
         }
       } else {
+        c.charge(n * sizeof(int64_t), need, field);
         v->ints.resize(n);
         bool is_signed = v->elem_type == GgufType::kInt8 || v->elem_type == GgufType::kInt16 ||
                          v->elem_type == GgufType::kInt32 || v->elem_type == GgufType::kInt64;
