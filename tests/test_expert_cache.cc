@@ -40,6 +40,23 @@ std::string case_name(const ::testing::TestParamInfo<CacheCase>& info) {
 
 class ExpertCacheGolden : public ::testing::TestWithParam<CacheCase> {};
 
+// A case's model with an expert cache of its slots and policy.
+struct CachedModel {
+  std::unique_ptr<Model> model;
+  Kernels kernels{best_isa()};
+  ThreadPool pool{2};
+  ExpertCache cache;
+  static ExpertCacheOptions options(const CacheCase& c) {
+    ExpertCacheOptions o;
+    o.slots = c.slots;
+    o.policy = c.policy;
+    o.io_threads = 2;
+    return o;
+  }
+  explicit CachedModel(const CacheCase& c)
+      : model(Model::load(test::data_path(c.model))), cache(*model, kernels, options(c)) {}
+};
+
 void expect_close(const float* got, const std::vector<float>& ref, const std::string& what) {
   double m = 1.0;
   for (float v : ref) m = std::max(m, std::fabs(static_cast<double>(v)));
@@ -49,14 +66,11 @@ void expect_close(const float* got, const std::vector<float>& ref, const std::st
 
 TEST_P(ExpertCacheGolden, GreedyAndStepLogitsMatchTheReference) {
   const CacheCase& c = GetParam();
-  auto m = Model::load(test::data_path(c.model));
-  Kernels k(best_isa());
-  ThreadPool pool(2);
-  ExpertCacheOptions eo;
-  eo.slots = c.slots;
-  eo.policy = c.policy;
-  eo.io_threads = 2;
-  ExpertCache cache(*m, k, eo);
+  CachedModel cm(c);
+  auto& m = cm.model;
+  Kernels& k = cm.kernels;
+  ThreadPool& pool = cm.pool;
+  ExpertCache& cache = cm.cache;
   SessionOptions so;
   so.max_batch = 16;
   so.mla_absorbed = c.absorbed;
@@ -94,13 +108,11 @@ TEST_P(ExpertCacheGolden, GreedyAndStepLogitsMatchTheReference) {
 
 TEST_P(ExpertCacheGolden, HundredTokenPrefillTakesExpertsInTurns) {
   const CacheCase& c = GetParam();
-  auto m = Model::load(test::data_path(c.model));
-  Kernels k(best_isa());
-  ThreadPool pool(2);
-  ExpertCacheOptions eo;
-  eo.slots = c.slots;
-  eo.policy = c.policy;
-  ExpertCache cache(*m, k, eo);
+  CachedModel cm(c);
+  auto& m = cm.model;
+  Kernels& k = cm.kernels;
+  ThreadPool& pool = cm.pool;
+  ExpertCache& cache = cm.cache;
   SessionOptions so;
   so.max_batch = 100;
   so.mla_absorbed = c.absorbed;
